@@ -1,0 +1,33 @@
+"""The Stores REST API: `flask run` for development, `gunicorn "app:create_app()"` in production."""
+
+from collections.abc import Mapping
+
+from flask import Flask
+from flask_smorest import Api
+
+import auth
+import cli
+import config
+import errors
+import models  # noqa: F401  (registers the tables for migrations)
+import passwords
+import resources
+from db import db, migrate
+
+
+def create_app(test_config: Mapping | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    config.check(app.config)
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    auth.init_app(app)
+    passwords.init_app(app)
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": config.SECURITY_SCHEMES}})
+    resources.register(api)
+    errors.init_app(app)  # after Api, so its JSON shape covers every error
+    cli.init_app(app)
+    return app

@@ -1,0 +1,79 @@
+"""Settings from the environment (and `.env` through python-dotenv), checked at start-up."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+MIN_SECRET_BYTES = 32
+MiB = 1024 * 1024
+
+
+def _seconds(name: str, default: int) -> timedelta:
+    return timedelta(seconds=int(os.environ.get(name, default)))
+
+
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL, accepting the `postgres://` form that hosting providers hand out."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'stores.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def instance_secret(instance_path: str) -> str:
+    """A random 256-bit key kept in the instance folder, made on first start (mode 0600)."""
+    path = Path(instance_path) / "jwt-secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        # pre_ping: a pooled connection that died with a database restart is replaced.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or instance_secret(instance_path),
+        "JWT_ACCESS_TOKEN_EXPIRES": _seconds("JWT_ACCESS_TOKEN_EXPIRES", 900),
+        "JWT_REFRESH_TOKEN_EXPIRES": _seconds("JWT_REFRESH_TOKEN_EXPIRES", 2_592_000),
+        "JWT_ALGORITHM": "HS256",
+        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_COOKIE_CSRF_PROTECT": False,  # tokens never travel in cookies
+        "MAX_CONTENT_LENGTH": MiB,
+        "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
+        "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "10 per minute"),
+        "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "30 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
+        "ARGON2_MEMORY_COST": 19_456,
+        "ARGON2_TIME_COST": 2,
+        "API_TITLE": "Stores REST API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/swagger-ui",
+        "PROPAGATE_EXCEPTIONS": False,
+    }
+
+
+def check(config) -> None:
+    """Refuse to start with a secret that could be guessed or brute-forced."""
+    if len(str(config["JWT_SECRET_KEY"]).encode()) < MIN_SECRET_BYTES:
+        raise RuntimeError(
+            f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; "
+            "unset it to have a random key made in the instance folder."
+        )
+
+
+SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}

@@ -1,0 +1,75 @@
+"""One place that turns every error into flask-smorest's JSON shape:
+{"code", "status", "message"?, "errors"?}. Never HTML, never a traceback or SQL."""
+
+from flask import Flask, current_app
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from db import db
+
+# What a unique-constraint violation on each table means to a client. Checked by the
+# database, so two racing requests get the same answer as two sequential ones.
+CONFLICTS = {
+    "users": (409, "A user with that username already exists."),
+    "stores": (400, "A store with that name already exists."),
+    "items": (409, "An item with that name already exists in that store."),
+    "tags": (400, "A tag with that name already exists in that store."),
+    "items_tags": (409, "The item is already linked to that tag."),
+}
+MESSAGES = {
+    400: "The request body is not valid JSON.",
+    404: "Not found.",
+    413: "The request body is larger than the 1 MiB limit.",
+    500: "An unexpected error occurred.",
+}
+
+
+def error_body(error: HTTPException) -> tuple[dict, int, dict]:
+    data = getattr(error, "data", None) or {}
+    body = {"code": error.code, "status": error.name}
+    message = data.get("message") or MESSAGES.get(error.code)
+    if message is None and not isinstance(error, InternalServerError):
+        message = error.description
+    if message:
+        body["message"] = message
+    errors = data.get("errors") or data.get("messages")
+    if errors:
+        body["errors"] = errors
+    headers = dict(error.get_headers())  # keeps Allow on 405, Retry-After on 429
+    headers.pop("Content-Type", None)
+    headers.update(data.get("headers") or {})
+    return body, error.code, headers
+
+
+def integrity_error(error: IntegrityError):
+    db.session.rollback()
+    status, message = CONFLICTS.get(_table_of(error), (409, "That conflicts with existing data."))
+    return {
+        "code": status,
+        "status": HTTP_STATUS_CODES[status],
+        "message": message,
+    }, status
+
+
+def _table_of(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)  # psycopg names the table
+    if diag is not None:
+        return diag.table_name
+    # SQLite: "UNIQUE constraint failed: stores.name"
+    text = str(error.orig)
+    if ":" in text:
+        return text.split(":", 1)[1].strip().split(".", 1)[0]
+    return None
+
+
+def unexpected_error(error: InternalServerError):
+    current_app.logger.error("Unhandled exception", exc_info=error.original_exception or error)
+    db.session.rollback()
+    return error_body(error)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, error_body)
+    app.register_error_handler(InternalServerError, unexpected_error)
+    app.register_error_handler(IntegrityError, integrity_error)

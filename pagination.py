@@ -1,0 +1,25 @@
+"""Lists: ordered by id, paginated with ?page= and ?page_size= (X-Pagination header)."""
+
+from sqlalchemy import Select, func, select
+
+from db import db
+
+PAGINATION = {"page_size": 100, "max_page_size": 1000}
+
+
+def paginate(stmt: Select, pagination_parameters) -> list:
+    """Count, then fetch one page; a page past the end costs no second query
+    (and a huge ?page= can never overflow the database's OFFSET)."""
+    total = db.session.execute(
+        select(func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    pagination_parameters.item_count = total
+    if pagination_parameters.first_item >= total:
+        return []
+    return list(
+        db.session.execute(
+            stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
+        )
+        .scalars()
+        .all()
+    )

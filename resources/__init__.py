@@ -1,0 +1,24 @@
+"""The API's blueprints, and the `<id:...>` URL converter they share."""
+
+from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
+
+from resources import items, stores, tags, users
+from schemas import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """A positive id that fits the database's INTEGER: anything else is a 404,
+    never an overflow error from the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+def register(api: Api) -> None:
+    api._app.url_map.converters["id"] = IdConverter
+    api.register_converter(
+        IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    )
+    for module in (users, stores, items, tags):
+        api.register_blueprint(module.blp)

@@ -1,0 +1,140 @@
+"""Accounts and tokens: register, login, refresh, logout, my-info, user records."""
+
+from flask.views import MethodView
+from flask_jwt_extended import get_jwt
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from auth import check_self_or_admin, current_user, protected, token_revoked
+from db import db
+from models import User
+from passwords import hash_password, verify_password
+from schemas import (
+    AuthErrorSchema,
+    LoginSchema,
+    MessageSchema,
+    PasswordChangeSchema,
+    TokensSchema,
+    UserSchema,
+)
+from tokens import (
+    end_all_sessions,
+    end_session,
+    issue_tokens,
+    prune_expired_sessions,
+    rotate_refresh_token,
+    start_session,
+)
+
+blp = Blueprint("users", __name__, description="Accounts and tokens")
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @blp.arguments(UserSchema)
+    @blp.response(201, MessageSchema)
+    @blp.alt_response(409, description="Username taken")
+    def post(self, data):
+        """Create an account"""
+        db.session.add(User(username=data["username"], password=hash_password(data["password"])))
+        db.session.commit()
+        return {"message": "User created successfully."}
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokensSchema)
+    @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
+    def post(self, data):
+        """Log in with a password: a fresh access token and a refresh token"""
+        user = db.session.execute(
+            select(User).where(User.username == data["username"])
+        ).scalar_one_or_none()
+        ok, new_hash = verify_password(data["password"], user and user.password)
+        if not ok:
+            abort(401, message="Invalid credentials.")
+        if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
+            user.password = new_hash
+        prune_expired_sessions()
+        session = start_session(user)
+        db.session.commit()
+        return issue_tokens(user, session.id, session.refresh_jti, fresh=True)
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @protected(blp, refresh=True)
+    @blp.response(200, TokensSchema)
+    def post(self):
+        """Trade a refresh token for a new (non-fresh) access token and refresh token"""
+        claims = get_jwt()
+        refresh_jti = rotate_refresh_token(claims["sid"], claims["jti"])
+        if refresh_jti is None:
+            # A spent refresh token came back: assume it was stolen and end the session.
+            end_session(claims["sid"])
+            db.session.commit()
+            return token_revoked()
+        db.session.commit()
+        return issue_tokens(current_user, claims["sid"], refresh_jti, fresh=False)
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @protected(blp)
+    @blp.response(200, MessageSchema)
+    def post(self):
+        """End this login session: its access and refresh tokens stop working"""
+        end_session(get_jwt()["sid"])
+        db.session.commit()
+        return {"message": "Successfully logged out"}
+
+
+@blp.route("/my-info")
+class MyInfo(MethodView):
+    @protected(blp)
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The token's user"""
+        return current_user
+
+
+@blp.route("/my-info/password")
+class MyPassword(MethodView):
+    @protected(blp, fresh=True)
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, MessageSchema)
+    def put(self, data):
+        """Change my password (fresh token): every session of mine ends"""
+        ok, _ = verify_password(data["current_password"], current_user.password)
+        if not ok:
+            abort(401, message="Invalid credentials.")
+        current_user.password = hash_password(data["new_password"])
+        end_all_sessions(current_user.id)
+        db.session.commit()
+        return {"message": "Password changed."}
+
+
+@blp.route("/user/<id:user_id>")
+class UserById(MethodView):
+    @protected(blp)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
+    @blp.alt_response(404, description="No such user (answered to admins only)")
+    def get(self, user_id):
+        """A user's record: yourself, or anyone if you are an admin"""
+        check_self_or_admin(user_id)
+        return db.session.get(User, user_id) or abort(404)
+
+    @protected(blp, fresh=True)
+    @blp.response(200, MessageSchema)
+    @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
+    @blp.alt_response(404, description="No such user (answered to admins only)")
+    def delete(self, user_id):
+        """Delete an account (fresh token): yourself, or anyone if you are an admin"""
+        check_self_or_admin(user_id)
+        user = db.session.get(User, user_id) or abort(404)
+        end_all_sessions(user.id)
+        db.session.delete(user)
+        db.session.commit()
+        return {"message": "User deleted."}

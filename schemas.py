@@ -1,0 +1,98 @@
+"""Marshmallow schemas: what the API reads and writes. Unknown fields are
+rejected (marshmallow's default RAISE), so `is_admin` or `id` cannot be mass-assigned."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
+NAME = {"required": True, "validate": validate.Length(min=1, max=80)}
+
+
+class PlainStoreSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(**NAME)
+
+
+class PlainItemSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(**NAME)
+    price = fields.Float(required=True, validate=validate.Range(min=0))
+
+
+class PlainTagSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(**NAME)
+
+
+class StoreSchema(PlainStoreSchema):
+    owner_id = fields.Int(dump_only=True, allow_none=True)
+    items = fields.List(fields.Nested(PlainItemSchema), dump_only=True)
+    tags = fields.List(fields.Nested(PlainTagSchema), dump_only=True)
+
+
+class ItemSchema(PlainItemSchema):
+    store_id = fields.Int(required=True, load_only=True, validate=validate.Range(min=1, max=MAX_ID))
+    store = fields.Nested(PlainStoreSchema, dump_only=True)
+    tags = fields.List(fields.Nested(PlainTagSchema), dump_only=True)
+
+
+class ItemUpdateSchema(Schema):
+    name = fields.Str(validate=validate.Length(min=1, max=80))
+    price = fields.Float(validate=validate.Range(min=0))
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give a name, a price or both.", "_schema")
+
+
+class ItemQuerySchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    store_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+
+
+class TagSchema(PlainTagSchema):
+    store = fields.Nested(PlainStoreSchema, dump_only=True)
+    items = fields.List(fields.Nested(PlainItemSchema), dump_only=True)
+
+
+class TagAndItemSchema(Schema):
+    message = fields.Str()
+    item = fields.Nested(ItemSchema)
+    tag = fields.Nested(TagSchema)
+
+
+class UserSchema(Schema):
+    id = fields.Int(dump_only=True)
+    username = fields.Str(required=True, validate=validate.Length(min=3, max=80))
+    password = fields.Str(required=True, load_only=True, validate=validate.Length(min=8, max=128))
+    is_admin = fields.Bool(dump_only=True)
+
+
+class LoginSchema(Schema):
+    # No length rules here: a wrong-length password is simply a wrong password.
+    username = fields.Str(required=True, validate=validate.Length(max=80))
+    password = fields.Str(required=True, validate=validate.Length(max=128))
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.Str(required=True, validate=validate.Length(max=128))
+    new_password = fields.Str(required=True, validate=validate.Length(min=8, max=128))
+
+
+class TokensSchema(Schema):
+    access_token = fields.Str(required=True)
+    refresh_token = fields.Str(required=True)
+
+
+class MessageSchema(Schema):
+    message = fields.Str(required=True)
+
+
+class AuthErrorSchema(Schema):
+    """The contract's exact JWT, admin and owner error bodies."""
+
+    message = fields.Str()
+    description = fields.Str()
+    error = fields.Str(required=True)

@@ -1,0 +1,128 @@
+"""Fixtures in the flaskr style: a fresh app and database per test, a client,
+a CLI runner, and helpers that sign up and log in through the real endpoints."""
+
+import os
+import time
+
+import jwt as pyjwt
+import pytest
+
+from app import create_app
+from db import db
+
+SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": os.environ.get("TEST_DATABASE_URL")
+            or f"sqlite:///{tmp_path / 'test.db'}",
+            "JWT_SECRET_KEY": SECRET,
+            # Cheap argon2id in tests; production cost is checked in test_passwords.
+            "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_TIME_COST": 1,
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Auth:
+    """Sign-up and login through the real endpoints."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def register(self, username="alice", password=PASSWORD):
+        return self.client.post("/register", json={"username": username, "password": password})
+
+    def login(self, username="alice", password=PASSWORD):
+        return self.client.post("/login", json={"username": username, "password": password})
+
+    def tokens(self, username="alice", password=PASSWORD) -> dict:
+        """Register (if needed) and log in; the access and refresh tokens."""
+        self.register(username, password)
+        response = self.login(username, password)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def headers(self, username="alice") -> dict:
+        return bearer(self.tokens(username)["access_token"])
+
+    def non_fresh_headers(self, username="alice") -> dict:
+        refreshed = self.client.post(
+            "/refresh", headers=bearer(self.tokens(username)["refresh_token"])
+        )
+        return bearer(refreshed.json["access_token"])
+
+    def admin_headers(self, runner, username="root") -> dict:
+        result = runner.invoke(args=["create-admin", username, "--password", PASSWORD])
+        assert result.exit_code == 0, result.output
+        return bearer(self.login(username).json["access_token"])
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def decode(token: str) -> dict:
+    return pyjwt.decode(token, SECRET, algorithms=["HS256"])
+
+
+def forge(claims: dict, key: str = SECRET, algorithm: str = "HS256", **overrides):
+    """A token with the given claims (and any overrides; None deletes a claim)."""
+    payload = {**claims, **overrides}
+    payload = {k: v for k, v in payload.items() if v is not None}
+    return pyjwt.encode(payload, key, algorithm=algorithm)
+
+
+def now() -> int:
+    return int(time.time())
+
+
+# Factories for the catalogue, through the API.
+def make_store(client, headers, name="Shop"):
+    response = client.post("/store", json={"name": name}, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def make_item(client, headers, store_id, name="Chair", price=9.99):
+    response = client.post(
+        "/item",
+        json={"name": name, "price": price, "store_id": store_id},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def make_tag(client, headers, store_id, name="Furniture"):
+    response = client.post(f"/store/{store_id}/tag", json={"name": name}, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
