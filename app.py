@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from flask import Flask
+from flask_cors import CORS
 from flask_smorest import Api
 
 import auth
@@ -11,6 +12,7 @@ import config
 import errors
 import models  # noqa: F401  (registers the tables for migrations)
 import passwords
+import ratelimit
 import resources
 from db import db, migrate
 
@@ -26,6 +28,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     migrate.init_app(app, db)
     auth.init_app(app)
     passwords.init_app(app)
+    ratelimit.init_app(app)
+    CORS(app, origins=app.config["CORS_ORIGINS"].split(","), expose_headers=["X-Pagination"])
     api = Api(app, spec_kwargs={"components": {"securitySchemes": config.SECURITY_SCHEMES}})
     resources.register(api)
     errors.init_app(app)  # after Api, so its JSON shape covers every error

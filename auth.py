@@ -93,6 +93,11 @@ def _load_user(_header: dict, claims: dict) -> User | None:
     return row
 
 
+def invalid_credentials():
+    """The contract's exact body for a wrong username or password."""
+    abort(_error(401, message="Invalid credentials."))
+
+
 def check_self_or_admin(user_id: int) -> None:
     """403 for anyone else's id, existing or not, so ids cannot be probed."""
     if current_user.id != user_id and not is_admin():

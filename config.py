@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from dotenv import load_dotenv
+
 MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
 
@@ -38,6 +40,7 @@ def instance_secret(instance_path: str) -> str:
 
 
 def from_environment(instance_path: str) -> dict:
+    load_dotenv()  # `.env` for gunicorn too; never overrides the real environment
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         # pre_ping: a pooled connection that died with a database restart is replaced.

@@ -39,6 +39,8 @@ def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     headers = dict(error.get_headers())  # keeps Allow on 405, Retry-After on 429
     headers.pop("Content-Type", None)
     headers.update(data.get("headers") or {})
+    if error.code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return body, error.code, headers
 
 

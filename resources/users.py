@@ -5,10 +5,11 @@ from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from auth import check_self_or_admin, current_user, protected, token_revoked
+from auth import check_self_or_admin, current_user, invalid_credentials, protected, token_revoked
 from db import db
 from models import User
 from passwords import hash_password, verify_password
+from ratelimit import login_failures_limit, register_limit
 from schemas import (
     AuthErrorSchema,
     LoginSchema,
@@ -31,9 +32,11 @@ blp = Blueprint("users", __name__, description="Accounts and tokens")
 
 @blp.route("/register")
 class Register(MethodView):
+    @register_limit()
     @blp.arguments(UserSchema)
     @blp.response(201, MessageSchema)
     @blp.alt_response(409, description="Username taken")
+    @blp.alt_response(429, description="Too many sign-ups from this client")
     def post(self, data):
         """Create an account"""
         db.session.add(User(username=data["username"], password=hash_password(data["password"])))
@@ -43,9 +46,11 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
+    @login_failures_limit()
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
+    @blp.alt_response(429, description="Too many failed logins")
     def post(self, data):
         """Log in with a password: a fresh access token and a refresh token"""
         user = db.session.execute(
@@ -53,7 +58,7 @@ class Login(MethodView):
         ).scalar_one_or_none()
         ok, new_hash = verify_password(data["password"], user and user.password)
         if not ok:
-            abort(401, message="Invalid credentials.")
+            invalid_credentials()
         if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
             user.password = new_hash
         prune_expired_sessions()
@@ -108,7 +113,7 @@ class MyPassword(MethodView):
         """Change my password (fresh token): every session of mine ends"""
         ok, _ = verify_password(data["current_password"], current_user.password)
         if not ok:
-            abort(401, message="Invalid credentials.")
+            invalid_credentials()
         current_user.password = hash_password(data["new_password"])
         end_all_sessions(current_user.id)
         db.session.commit()

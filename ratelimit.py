@@ -1,0 +1,38 @@
+"""Rate limits (Flask-Limiter): failed logins per client and username, sign-ups per
+client. Counters live in RATELIMIT_STORAGE_URI: Redis shared by every worker in
+production, process memory by default (and as the fallback while Redis is down)."""
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+def login_key() -> str:
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    return f"{get_remote_address()}|{username}"
+
+
+def login_failures_limit():
+    """Counts only failed logins; once over, even the right password gets 429."""
+    return limiter.limit(
+        lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
+        key_func=login_key,
+        deduct_when=lambda response: response.status_code == 401,
+        error_message="Too many failed logins. Try again later.",
+    )
+
+
+def register_limit():
+    return limiter.limit(
+        lambda: current_app.config["RATELIMIT_REGISTER"],
+        error_message="Too many sign-ups from this client. Try again later.",
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    limiter.init_app(app)
