@@ -28,10 +28,10 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     migrate.init_app(app, db)
     auth.init_app(app)
     passwords.init_app(app)
-    ratelimit.init_app(app)
     CORS(app, origins=app.config["CORS_ORIGINS"].split(","), expose_headers=["X-Pagination"])
     api = Api(app, spec_kwargs={"components": {"securitySchemes": config.SECURITY_SCHEMES}})
     resources.register(api)
+    ratelimit.init_app(app)  # wraps the registered login and register views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
     cli.init_app(app)
     return app

@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from db import db
@@ -12,6 +13,7 @@ from tokens import prune_expired_sessions
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("username")
 @click.password_option("--password", help="Only used when the user does not exist yet.")
 def create_admin(username: str, password: str) -> None:
@@ -32,6 +34,7 @@ def create_admin(username: str, password: str) -> None:
 
 
 @click.command("prune-tokens")
+@with_appcontext
 def prune_tokens() -> None:
     """Delete expired login sessions; safe to run from cron while the app serves."""
     removed = prune_expired_sessions()

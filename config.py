@@ -66,6 +66,7 @@ def from_environment(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/swagger-ui",
+        "OPENAPI_SWAGGER_UI_URL": "/swagger-ui-assets/",
         "PROPAGATE_EXCEPTIONS": False,
     }
 

@@ -1,12 +1,13 @@
 """Rate limits (Flask-Limiter): failed logins per client and username, sign-ups per
 client. Counters live in RATELIMIT_STORAGE_URI: Redis shared by every worker in
-production, process memory by default (and as the fallback while Redis is down)."""
+production, process memory by default (and as the fallback while Redis is down).
+
+Each app gets its own Limiter, so two apps in one process never share counters
+unless they share a Redis."""
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-
-limiter = Limiter(key_func=get_remote_address)
 
 
 def login_key() -> str:
@@ -15,24 +16,23 @@ def login_key() -> str:
     return f"{get_remote_address()}|{username}"
 
 
-def login_failures_limit():
-    """Counts only failed logins; once over, even the right password gets 429."""
-    return limiter.limit(
-        lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
-        key_func=login_key,
-        deduct_when=lambda response: response.status_code == 401,
-        error_message="Too many failed logins. Try again later.",
-    )
-
-
-def register_limit():
-    return limiter.limit(
-        lambda: current_app.config["RATELIMIT_REGISTER"],
-        error_message="Too many sign-ups from this client. Try again later.",
-    )
-
-
 def init_app(app: Flask) -> None:
+    """Call after the blueprints are registered: it wraps their view functions."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    limiter.init_app(app)
+    limiter = Limiter(key_func=get_remote_address, app=app)
+    limits = {
+        # Only failures count; once over, even the right password gets 429.
+        "users.Login": limiter.limit(
+            lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
+            key_func=login_key,
+            deduct_when=lambda response: response.status_code == 401,
+            error_message="Too many failed logins. Try again later.",
+        ),
+        "users.Register": limiter.limit(
+            lambda: current_app.config["RATELIMIT_REGISTER"],
+            error_message="Too many sign-ups from this client. Try again later.",
+        ),
+    }
+    for endpoint, limit in limits.items():
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])

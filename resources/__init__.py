@@ -1,5 +1,7 @@
 """The API's blueprints, and the `<id:...>` URL converter they share."""
 
+import swagger_ui_bundle
+from flask import send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
@@ -22,3 +24,9 @@ def register(api: Api) -> None:
     )
     for module in (users, stores, items, tags):
         api.register_blueprint(module.blp)
+    # Swagger UI from the installed package, not a CDN: the docs work offline.
+    api._app.add_url_rule(
+        "/swagger-ui-assets/<path:filename>",
+        "swagger_ui_assets",
+        lambda filename: send_from_directory(swagger_ui_bundle.swagger_ui_path, filename),
+    )
