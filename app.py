@@ -9,10 +9,12 @@ from flask_smorest import Api
 import auth
 import cli
 import config
+import demo
 import errors
 import models  # noqa: F401  (registers the tables for migrations)
 import passwords
 import ratelimit
+import requestlog
 import resources
 from db import db, migrate
 
@@ -22,7 +24,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
-    config.check(app.config)
+    config.finalize(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db)
@@ -34,4 +36,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     ratelimit.init_app(app)  # wraps the registered login and register views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
     cli.init_app(app)
+    demo.init_app(app)
+    requestlog.init_app(app)
     return app

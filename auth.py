@@ -73,6 +73,8 @@ def _key_for(header: dict, claims: dict) -> str:
     missing = [claim for claim in REQUIRED_CLAIMS if claim not in claims]
     if missing:
         raise pyjwt.MissingRequiredClaimError(missing[0])
+    if claims["type"] not in ("access", "refresh"):
+        raise pyjwt.InvalidTokenError("unknown token type")
     if not isinstance(claims["sub"], str) or not isinstance(claims["sid"], str):
         raise pyjwt.InvalidTokenError("sub and sid must be strings")
     return current_app.config["JWT_SECRET_KEY"]

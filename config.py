@@ -43,8 +43,6 @@ def from_environment(instance_path: str) -> dict:
     load_dotenv()  # `.env` for gunicorn too; never overrides the real environment
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        # pre_ping: a pooled connection that died with a database restart is replaced.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or instance_secret(instance_path),
         "JWT_ACCESS_TOKEN_EXPIRES": _seconds("JWT_ACCESS_TOKEN_EXPIRES", 900),
         "JWT_REFRESH_TOKEN_EXPIRES": _seconds("JWT_REFRESH_TOKEN_EXPIRES", 2_592_000),
@@ -71,13 +69,25 @@ def from_environment(instance_path: str) -> dict:
     }
 
 
-def check(config) -> None:
-    """Refuse to start with a secret that could be guessed or brute-forced."""
+def finalize(config) -> None:
+    """Settings that depend on others, then refuse a secret that could be brute-forced."""
+    config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["SQLALCHEMY_DATABASE_URI"])
+    )
     if len(str(config["JWT_SECRET_KEY"]).encode()) < MIN_SECRET_BYTES:
         raise RuntimeError(
             f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; "
             "unset it to have a random key made in the instance folder."
         )
+
+
+def engine_options(url: str) -> dict:
+    # pre_ping replaces a pooled connection that died with a database restart.
+    options = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
+        options |= {"connect_args": {"connect_timeout": 3}, "pool_timeout": 5}
+    return options
 
 
 SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}

@@ -2,7 +2,7 @@
 {"code", "status", "message"?, "errors"?}. Never HTML, never a traceback or SQL."""
 
 from flask import Flask, current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -65,6 +65,19 @@ def _table_of(error: IntegrityError) -> str | None:
     return None
 
 
+def database_unavailable(error: OperationalError):
+    """The database is down or unreachable: tell clients to come back, don't crash.
+    The pool (pool_pre_ping) reconnects by itself once the database returns."""
+    current_app.logger.warning("Database unavailable: %s", error.orig.__class__.__name__)
+    db.session.rollback()
+    body = {
+        "code": 503,
+        "status": HTTP_STATUS_CODES[503],
+        "message": "The database is unavailable. Try again shortly.",
+    }
+    return body, 503, {"Retry-After": "5"}
+
+
 def unexpected_error(error: InternalServerError):
     current_app.logger.error("Unhandled exception", exc_info=error.original_exception or error)
     db.session.rollback()
@@ -75,3 +88,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_body)
     app.register_error_handler(InternalServerError, unexpected_error)
     app.register_error_handler(IntegrityError, integrity_error)
+    app.register_error_handler(OperationalError, database_unavailable)

@@ -96,3 +96,7 @@ class AuthErrorSchema(Schema):
     message = fields.Str()
     description = fields.Str()
     error = fields.Str(required=True)
+
+
+class StatusSchema(Schema):
+    status = fields.Str(required=True)

@@ -5,7 +5,7 @@ from flask import send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from resources import items, stores, tags, users
+from resources import health, items, stores, tags, users
 from schemas import MAX_ID
 
 
@@ -22,7 +22,7 @@ def register(api: Api) -> None:
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
-    for module in (users, stores, items, tags):
+    for module in (users, stores, items, tags, health):
         api.register_blueprint(module.blp)
     # Swagger UI from the installed package, not a CDN: the docs work offline.
     api._app.add_url_rule(

@@ -1,0 +1,28 @@
+"""Probes for load balancers and process managers: public, cheap, never rate limited."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from db import db
+from schemas import StatusSchema
+
+blp = Blueprint("health", __name__, description="Liveness and readiness probes")
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, StatusSchema)
+    def get(self):
+        """Liveness: the process answers (touches no database)"""
+        return {"status": "ok"}
+
+
+@blp.route("/ready")
+class Ready(MethodView):
+    @blp.response(200, StatusSchema)
+    @blp.alt_response(503, description="The database cannot be reached")
+    def get(self):
+        """Readiness: one cheap database round trip"""
+        db.session.execute(text("SELECT 1"))
+        return {"status": "ready"}

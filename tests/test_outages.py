@@ -1,0 +1,164 @@
+"""PostgreSQL or Redis going away while the app runs: clear 503s (or degraded
+limits), no 500s, no hangs, and recovery without a restart. A TCP proxy in front
+of the real server is cut and restored, as a network partition would."""
+
+import contextlib
+import gc
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+from sqlalchemy import make_url
+
+from app import create_app
+from db import db
+from tests.conftest import PASSWORD, SECRET, bearer
+
+# Connections cut by the outage are left for the garbage collector by their clients
+# (psycopg, redis-py); collect them here so their ResourceWarnings stay in this module.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
+
+
+@pytest.fixture(autouse=True)
+def _collect_cut_connections():
+    yield
+    gc.collect()
+
+
+class Proxy:
+    """A TCP forwarder on a fixed local port that can be cut and restored."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream = ("127.0.0.1", upstream_port)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+
+    def start(self):
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self.sockets = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stop(self):
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.upstream)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, target):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+
+def postgres_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL outage tests run in the PostgreSQL pass (TEST_DATABASE_URL)")
+    return url
+
+
+@pytest.fixture
+def pg_proxy():
+    proxy = Proxy(5432)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+def test_database_outage_answers_503_and_recovers(pg_proxy):
+    url = make_url(postgres_url()).set(port=pg_proxy.port).render_as_string(hide_password=False)
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET_KEY": SECRET, "ARGON2_MEMORY_COST": 1024}
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    client = app.test_client()
+    client.post("/register", json={"username": "alice", "password": PASSWORD})
+    tokens = client.post("/login", json={"username": "alice", "password": PASSWORD}).json
+    headers = bearer(tokens["access_token"])
+    assert client.post("/store", json={"name": "Kept"}, headers=headers).status_code == 201
+
+    pg_proxy.stop()
+    for method, path in [("GET", "/ready"), ("GET", "/store"), ("GET", "/my-info")]:
+        response = client.open(path, method=method, headers=headers)
+        assert response.status_code == 503, (path, response.json)
+        assert response.json["code"] == 503
+        assert response.json["status"] == "Service Unavailable"
+        assert response.json["message"]
+        assert response.headers["Retry-After"]
+    assert client.get("/health").status_code == 200  # liveness needs no database
+
+    pg_proxy.start()
+    assert client.get("/ready").status_code == 200
+    assert [s["name"] for s in client.get("/store").json] == ["Kept"]
+    assert client.get("/my-info", headers=headers).status_code == 200
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_redis_outage_falls_back_to_memory_and_returns(app, caplog):
+    try:
+        redis.Redis(socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test against a running Redis")
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    proxy = Proxy(6379)
+    proxy.start()
+    prefix = f"test-{uuid.uuid4().hex}"
+    limited = create_app(
+        {
+            **app.config,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{proxy.port}",
+            "RATELIMIT_KEY_PREFIX": prefix,
+        }
+    )
+    client = limited.test_client()
+    client.post("/register", json={"username": "alice", "password": PASSWORD})
+    wrong = {"username": "alice", "password": "wrong password"}
+    assert client.post("/login", json=wrong).status_code == 401
+    assert redis.Redis().keys(f"*{prefix}*")
+
+    proxy.stop()
+    with caplog.at_level(logging.WARNING):
+        assert client.post("/login", json=wrong).status_code == 401
+        assert client.post("/login", json={**wrong, "password": PASSWORD}).status_code == 200
+
+    proxy.start()
+    time.sleep(2.1)  # Flask-Limiter re-checks a dead storage with exponential backoff
+    try:
+        redis.Redis().delete(*redis.Redis().keys(f"*{prefix}*"))
+        for _ in range(3):
+            client.post("/login", json=wrong)
+        assert redis.Redis().keys(f"*{prefix}*"), "the limiter went back to Redis"
+    finally:
+        proxy.stop()
