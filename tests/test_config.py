@@ -1,0 +1,62 @@
+"""Settings: unsafe secrets refused, a random key kept in the instance folder, and
+the database URLs that hosting providers hand out."""
+
+import stat
+
+import pytest
+
+import config
+from app import create_app
+
+
+def test_short_secret_refuses_to_start():
+    with pytest.raises(RuntimeError, match="at least 32 bytes"):
+        create_app({"JWT_SECRET_KEY": "x" * 31, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_secret_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("JWT_SECRET_KEY", "k" * 40)
+    assert config.from_environment(str(tmp_path))["JWT_SECRET_KEY"] == "k" * 40
+    assert not (tmp_path / "jwt-secret").exists()
+
+
+def test_random_secret_is_made_once_and_private(monkeypatch, tmp_path):
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    first = config.from_environment(str(tmp_path))["JWT_SECRET_KEY"]
+    second = config.from_environment(str(tmp_path))["JWT_SECRET_KEY"]
+    assert first == second
+    assert len(bytes.fromhex(first)) == 32
+    assert stat.S_IMODE((tmp_path / "jwt-secret").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p@db/x", "postgresql+psycopg://u:p@db/x"),
+        ("postgresql://u@db/x", "postgresql+psycopg://u@db/x"),
+        ("postgresql+psycopg://u@db/x", "postgresql+psycopg://u@db/x"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_database_url_forms(monkeypatch, tmp_path, given, used):
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert config.database_url(str(tmp_path)) == used
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert config.database_url(str(tmp_path)) == f"sqlite:///{tmp_path / 'stores.db'}"
+
+
+def test_token_lifetimes_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("JWT_ACCESS_TOKEN_EXPIRES", "60")
+    monkeypatch.setenv("JWT_REFRESH_TOKEN_EXPIRES", "3600")
+    settings = config.from_environment(str(tmp_path))
+    assert settings["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds() == 60
+    assert settings["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds() == 3600
+
+
+def test_postgres_connections_fail_fast():
+    options = config.engine_options("postgresql+psycopg://u@db/x")
+    assert options["pool_pre_ping"] is True
+    assert options["connect_args"]["connect_timeout"] <= 5
