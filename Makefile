@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean bench
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,9 @@ lint: $(BIN)/activate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Load benchmark (bench/README.md): gunicorn, 2 workers, against a bare Flask baseline.
+# SQLite always; PostgreSQL too when DATABASE_URL names one (that database is wiped).
+bench: $(BIN)/activate
+	@command -v wrk >/dev/null || apt-get install -y wrk || echo "no wrk: using the Python load generator"
+	$(BIN)/python bench/run.py

@@ -1,0 +1,360 @@
+# ruff: noqa: S603, S607  (fixed commands: our venv's gunicorn and flask, wrk)
+"""Load benchmark: the API under gunicorn (2 workers) against a bare Flask baseline.
+
+    make bench                      # SQLite (a fresh file in a temporary folder)
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/benchdb make bench
+                                    # SQLite and then PostgreSQL (the database is wiped!)
+
+See bench/README.md for what is measured and the targets.
+"""
+
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LUA = Path(__file__).resolve().parent / "report.lua"
+DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+WORKERS = 2
+USERNAME, PASSWORD = "bencher", "bench password 123"
+STORES, ITEMS_PER_STORE, TAGS_PER_STORE = 100, 20, 2
+
+# name, method, path (app), baseline path, wrk mode, connections
+SCENARIOS = [
+    ("public read GET /store/1", "/store/1", "/ping", "get", CONNECTIONS),
+    ("auth read GET /my-info", "/my-info", "/ping", "get", CONNECTIONS),
+    ("write POST /item", "/item", "/echo", "item", CONNECTIONS),
+    ("list GET /store (100x20)", "/store", "/ping", "get", CONNECTIONS),
+    ("login POST /login", "/login", "/echo", "login", WORKERS),
+]
+TARGETS = {
+    "public read GET /store/1": "ratio >= 0.50",
+    "auth read GET /my-info": "ratio >= 0.40",
+    "list GET /store (100x20)": ">= 50 req/s, p99 < 100 ms",
+    "login POST /login": "p50 <= 40 ms",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_env(database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or secrets.token_hex(32),
+        "RATELIMIT_LOGIN_FAILURES": "1000000 per minute",
+        "RATELIMIT_REGISTER": "1000000 per minute",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "FLASK_APP": "app:create_app",
+    }
+
+
+def seed(env: dict) -> None:
+    """`flask db upgrade`, then direct inserts: one user, 100 stores x 20 items x 2 tags."""
+    subprocess.run(
+        [BIN / "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    code = f"""
+from sqlalchemy import text
+from app import create_app
+from db import db
+from models import Item, Store, Tag, User
+from passwords import hash_password
+app = create_app()
+with app.app_context():
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(
+            "TRUNCATE users, stores, items, tags, items_tags, login_sessions "
+            "RESTART IDENTITY CASCADE"))
+    user = User(username={USERNAME!r}, password=hash_password({PASSWORD!r}))
+    db.session.add(user)
+    db.session.flush()
+    for s in range({STORES}):
+        tags = [Tag(name=f"tag-{{t}}", items=[]) for t in range({TAGS_PER_STORE})]
+        items = [
+            Item(name=f"item-{{i}}", price=i, tags=tags[: i % 3])
+            for i in range({ITEMS_PER_STORE})
+        ]
+        db.session.add(Store(name=f"store-{{s}}", owner_id=user.id, items=items, tags=tags))
+    db.session.commit()
+"""
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+class Server:
+    """gunicorn with the project's gunicorn.conf.py and 2 workers."""
+
+    def __init__(self, name: str, target: str, env: dict, cwd: Path):
+        self.name, self.port = name, free_port()
+        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            "w", prefix=f"bench-{name}-", suffix=".log", delete=False
+        )
+        self.proc = subprocess.Popen(
+            [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", "--workers", str(WORKERS), target],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if len(self.workers()) == WORKERS and self.get(
+                "/health" if name != "bare" else "/ping"
+            ):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} did not start; see {self.log.name}")
+
+    def get(self, path: str) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            conn.request("GET", path)
+            return conn.getresponse().status < 500
+        except OSError:
+            return False
+
+    def workers(self) -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(10)
+        self.log.close()
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory of any one worker while a scenario runs."""
+
+    def __init__(self, server: Server):
+        super().__init__(daemon=True)
+        self.pids, self.peak, self.running = server.workers(), 0, True
+
+    def run(self):
+        while self.running:
+            self.peak = max([self.peak, *map(rss_kib, self.pids)])
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        self.running = False
+        self.join()
+        return self.peak
+
+
+def call(port: int, method: str, path: str, body=None, token=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    response = conn.getresponse()
+    return response.status, json.loads(response.read() or "null")
+
+
+def run_wrk(url: str, mode: str, connections: int, extra_env: dict) -> dict:
+    env = {**os.environ, **extra_env, "BENCH_MODE": mode}
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(2, connections)),
+            "-c",
+            str(connections),
+            "-d",
+            f"{DURATION}s",
+            "--timeout",
+            "10s",
+            "-s",
+            LUA,
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    data = json.loads(out.split("BENCH_JSON ", 1)[1].splitlines()[0])
+    return {
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "p50": data["p50"] / 1000,
+        "p99": data["p99"] / 1000,
+        "errors": data["non2xx"] + data["socket_errors"],
+    }
+
+
+def _py_worker(url, mode, extra_env, deadline, queue):
+    """The fallback load generator: one connection at a time, like a sync client."""
+    host, port, path = re.match(r"http://([^:/]+):(\d+)(.*)", url).groups()
+    latencies, errors, n = [], 0, 0
+    while time.time() < deadline:
+        n += 1
+        body = None
+        if mode == "item":
+            body = {
+                "name": f"{extra_env['BENCH_PREFIX']}-{os.getpid()}-{n}",
+                "price": 1.5,
+                "store_id": int(extra_env["BENCH_STORE_ID"]),
+            }
+        elif mode == "login":
+            body = {
+                "username": extra_env["BENCH_USERNAME"],
+                "password": extra_env["BENCH_PASSWORD"],
+            }
+        headers = {"Content-Type": "application/json"}
+        if extra_env.get("BENCH_TOKEN"):
+            headers["Authorization"] = f"Bearer {extra_env['BENCH_TOKEN']}"
+        start = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request(
+                "POST" if body else "GET",
+                path,
+                body=json.dumps(body) if body else None,
+                headers=headers,
+            )
+            response = conn.getresponse()
+            response.read()
+            errors += response.status >= 300
+        except OSError:
+            errors += 1
+        latencies.append(time.perf_counter() - start)
+    queue.put((latencies, errors))
+
+
+def run_python(url: str, mode: str, connections: int, extra_env: dict) -> dict:
+    queue = multiprocessing.Queue()
+    start = time.time()
+    procs = [
+        multiprocessing.Process(
+            target=_py_worker, args=(url, mode, extra_env, start + DURATION, queue)
+        )
+        for _ in range(connections)
+    ]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    elapsed = time.time() - start
+    latencies = sorted(x for lat, _ in results for x in lat)
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": latencies[len(latencies) // 2] * 1000,
+        "p99": latencies[int(len(latencies) * 0.99)] * 1000,
+        "errors": sum(e for _, e in results),
+    }
+
+
+def measure(server: Server, path: str, mode: str, connections: int, extra_env: dict) -> dict:
+    sampler = RssSampler(server)
+    sampler.start()
+    runner = run_wrk if shutil.which("wrk") else run_python
+    result = runner(f"http://127.0.0.1:{server.port}{path}", mode, connections, extra_env)
+    result["rss_mib"] = sampler.stop() / 1024
+    return result
+
+
+def row(name, label, r, base=None):
+    ratio = f"{r['rps'] / base['rps']:.2f}" if base else "1.00"
+    return (
+        f"| {name} | {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+        f"{r['rss_mib']:.0f} | {ratio} | {r['errors']} |"
+    )
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="stores-bench-"))
+    backends = [("sqlite", f"sqlite:///{tmp / 'bench.db'}")]
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql")):
+        backends.append(("postgresql", url))
+    servers = []
+    try:
+        bare = Server("bare", "bench.bare:app", base_env(backends[0][1]), ROOT)
+        servers.append(bare)
+        apps = []
+        for label, database_url in backends:
+            env = base_env(database_url)
+            seed(env)
+            server = Server(label, "app:create_app()", env, ROOT)
+            servers.append(server)
+            status, tokens = call(
+                server.port, "POST", "/login", {"username": USERNAME, "password": PASSWORD}
+            )
+            assert status == 200, tokens
+            status, store = call(server.port, "GET", "/store/1")
+            assert status == 200 and len(store["items"]) == ITEMS_PER_STORE, store
+            apps.append((label, server, tokens["access_token"]))
+
+        print(
+            f"wrk: {bool(shutil.which('wrk'))}, {DURATION}s a run, {WORKERS} gunicorn workers, "
+            f"nproc {os.cpu_count()}"
+        )
+        lines = [
+            "| scenario | server | req/s | p50 ms | p99 ms | peak worker RSS MiB | "
+            "ratio to baseline | errors |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, path, base_path, mode, connections in SCENARIOS:
+            common = {
+                "BENCH_USERNAME": USERNAME,
+                "BENCH_PASSWORD": PASSWORD,
+                "BENCH_STORE_ID": "1",
+                "BENCH_PREFIX": secrets.token_hex(4),
+            }
+            # Alternate: baseline, then each app, for every scenario.
+            base = measure(bare, base_path, mode, connections, common)
+            lines.append(row(name, "bare Flask", base))
+            print(lines[-1], flush=True)
+            for label, server, token in apps:
+                extra = {**common, "BENCH_TOKEN": token if path in ("/my-info", "/item") else ""}
+                result = measure(server, path, mode, connections, extra)
+                lines.append(row(name, f"API ({label})", result, base))
+                print(lines[-1], flush=True)
+        print("\n" + "\n".join(lines))
+        print("\nTargets: " + "; ".join(f"{k}: {v}" for k, v in TARGETS.items()))
+        return 0
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
