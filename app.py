@@ -9,6 +9,7 @@ from flask_smorest import Api
 import auth
 import cli
 import config
+import demo
 import errors
 import models  # noqa: F401  (registers the tables for migrations)
 import passwords
@@ -35,5 +36,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     ratelimit.init_app(app)  # wraps the registered login and register views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
     cli.init_app(app)
+    demo.init_app(app)
     requestlog.init_app(app)
     return app

@@ -1,0 +1,299 @@
+"""Swagger UI and the /demo page in a real browser: Playwright driving Debian's chromium
+against the app under gunicorn, on a database built by `flask db upgrade`.
+
+No `playwright install`: the browser is the system's /usr/bin/chromium. Without it the
+tests are skipped, except in CI (CI=true), where a missing browser is a failure.
+Screenshots go to artifacts/.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import jwt as pyjwt
+import pytest
+
+from tests.conftest import PASSWORD, SECRET
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - only where requirements-dev.txt is not installed
+    sync_playwright = None
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "artifacts"
+ACCESS_LIFETIME = 2  # seconds: short, so the demo page really meets an expired token
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if path := shutil.which(name):
+            return path
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving the app, and JSON calls to it from Python."""
+
+    def __init__(self, tmp: Path, access_lifetime: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            # Always a fresh SQLite file: the browser tests need no other database.
+            "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}",
+            "JWT_SECRET_KEY": SECRET,
+            "JWT_ACCESS_TOKEN_EXPIRES": str(access_lifetime),
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "FLASK_APP": "app:create_app",
+        }
+        upgrade = subprocess.run(
+            [BIN / "flask", "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert upgrade.returncode == 0, upgrade.stderr
+        self.log = tmp / "gunicorn.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [BIN / "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "app:create_app()"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.call("GET", "/store")
+                return
+            except OSError as error:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(
+                        f"gunicorn did not start:\n{self.log.read_text()}"
+                    ) from error
+                time.sleep(0.2)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+    def call(self, method, path, body=None, token=None):
+        request = urllib.request.Request(  # noqa: S310  (always http://127.0.0.1)
+            self.url + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {token}"} if token else {}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, json.loads(error.read())
+
+    def tokens(self, username):
+        credentials = {"username": username, "password": PASSWORD}
+        assert self.call("POST", "/register", credentials)[0] == 201
+        status, tokens = self.call("POST", "/login", credentials)
+        assert status == 200, tokens
+        return tokens
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = find_chromium()
+    if path is None or sync_playwright is None:
+        missing = "chromium (apt-get install -y chromium)" if path is None else "playwright"
+        if in_ci():
+            pytest.fail(f"CI=true but {missing} is missing: the browser tests cannot run")
+        pytest.skip(f"{missing} not found; the browser tests need it")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(chromium, tmp_path_factory):
+    """Default token lifetimes: time enough to click through Swagger UI."""
+    server = Server(tmp_path_factory.mktemp("browser"), access_lifetime=900)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def short_server(chromium, tmp_path_factory):
+    """Access tokens that expire in ACCESS_LIFETIME seconds, for the refresh path."""
+    server = Server(tmp_path_factory.mktemp("browser-short"), access_lifetime=ACCESS_LIFETIME)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser profile that may reach the app (on 127.0.0.1) and nothing else."""
+    context = browser.new_context()
+    context.blocked = []
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            context.blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+
+
+def test_swagger_ui_works_offline_and_sends_the_bearer_token(page, server):
+    token = server.tokens("swagger")["access_token"]
+    page.goto(server.url + "/swagger-ui")
+    # The operations rendered, from assets the app serves itself (all else is blocked).
+    my_info = page.locator(".opblock-get").filter(
+        has=page.locator('.opblock-summary-path[data-path="/my-info"]')
+    )
+    expect(my_info).to_be_visible()
+    expect(page.get_by_text("/my-info", exact=True).first).to_be_visible()
+
+    page.locator(".auth-wrapper .authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("input").fill(token)
+    dialog.get_by_role("button", name="Authorize", exact=True).click()
+    dialog.get_by_role("button", name="Close").click()
+
+    my_info.locator(".opblock-summary").click()
+    my_info.get_by_role("button", name="Try it out").click()
+    my_info.get_by_role("button", name="Execute").click()
+    response = my_info.locator(".live-responses-table .response")
+    expect(response.locator(".response-col_status")).to_have_text("200")
+    expect(response.locator(".response-col_description")).to_contain_text('"swagger"')
+    screenshot(page, "swagger-ui.png")
+    # The page asked nothing of any other host (CDN, validator badge)...
+    assert page.context.blocked == []
+    # ...and the block was live: a request elsewhere fails.
+    outside = "fetch('https://example.com/').then(() => 'reached', () => 'blocked')"
+    assert page.evaluate(outside) == "blocked"
+    assert page.context.blocked == ["https://example.com/"]
+
+
+def test_demo_page_is_not_part_of_the_api_spec(server):
+    status, spec = server.call("GET", "/openapi.json")
+    assert status == 200
+    assert "/demo" not in spec["paths"]
+    with urllib.request.urlopen(server.url + "/demo", timeout=10) as response:  # noqa: S310
+        assert response.headers["Content-Type"].startswith("text/html")
+
+
+def test_demo_page_session(page, short_server):
+    server = short_server
+    # Someone else's store, which "my stores" must leave out.
+    other = server.tokens("bob")["access_token"]
+    assert server.call("POST", "/store", {"name": "Bob's Shop"}, token=other)[0] == 201
+
+    calls = []  # (method, path, status) of every API response the page saw
+    page.on(
+        "response",
+        lambda r: calls.append((r.request.method, urlparse(r.url).path, r.status)),
+    )
+    message = page.locator("#message")
+
+    page.goto(server.url + "/demo")
+    page.fill("#username", "carol")
+    page.fill("#password", PASSWORD)
+    page.click("#register")
+    expect(message).to_have_text("User created successfully.")
+    # The API's own error messages reach the user.
+    page.click("#register")
+    expect(message).to_have_text("A user with that username already exists.")
+    expect(message).to_have_class("error")
+
+    page.click("#login")
+    expect(page.locator("#me")).to_contain_text("carol")
+    page.fill("#store-name", "Carol's Corner")
+    page.click("#create-store")
+    stores = page.locator("#stores li")
+    expect(stores).to_have_count(1)
+    expect(stores.first).to_contain_text("Carol's Corner")
+    first_access = page.evaluate("localStorage.getItem('stores.access_token')")
+
+    # Let the access token expire: the next call gets 401 token_expired, the page
+    # refreshes and retries it, and the user sees only the result.
+    time.sleep(ACCESS_LIFETIME + 1)
+    calls.clear()
+    page.fill("#store-name", "Carol's Annex")
+    page.click("#create-store")
+    expect(stores).to_have_count(2)
+    expect(stores.nth(1)).to_contain_text("Carol's Annex")
+    expect(message).to_have_text('Store "Carol\'s Annex" created.')
+    posts = [(path, status) for method, path, status in calls if method == "POST"]
+    assert posts[:3] == [("/store", 401), ("/refresh", 200), ("/store", 201)], calls
+    access, refresh = page.evaluate(
+        "[localStorage.getItem('stores.access_token'),"
+        " localStorage.getItem('stores.refresh_token')]"
+    )
+    assert access != first_access
+    expect(page.locator("#log")).to_contain_text("refreshed the tokens")
+    screenshot(page, "demo.png")
+
+    page.click("#logout")
+    expect(message).to_have_text("Successfully logged out")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert page.evaluate("localStorage.length") == 0
+
+    # The tokens the page held are dead. The refresh token says so directly.
+    assert server.call("POST", "/refresh", token=refresh)[1]["error"] == "token_revoked"
+    # The access token lives 2 s and expiry is checked before revocation, so it may
+    # already answer token_expired; the same claims with a later expiry show that
+    # its session is revoked too.
+    status, body = server.call("GET", "/my-info", token=access)
+    assert status == 401 and body["error"] in ("token_revoked", "token_expired"), body
+    claims = pyjwt.decode(access, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    unexpired = pyjwt.encode({**claims, "exp": int(time.time()) + 60}, SECRET, "HS256")
+    status, body = server.call("GET", "/my-info", token=unexpired)
+    assert (status, body["error"]) == (401, "token_revoked")
+    screenshot(page, "demo-logged-out.png")
