@@ -1,8 +1,22 @@
 """Lists: ordered by id, paginated with ?page= and ?page_size= (X-Pagination header)."""
 
+import flask_smorest
+from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy import Select, func, select
 
 from db import db
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Documents X-Pagination as what it is, a JSON object in a header (`content`),
+    rather than flask-smorest's `schema`, which OpenAPI reads as `k,v,k,v` text."""
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+
 
 PAGINATION = {"page_size": 100, "max_page_size": 1000}
 

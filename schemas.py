@@ -4,7 +4,10 @@ rejected (marshmallow's default RAISE), so `is_admin` or `id` cannot be mass-ass
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
-NAME = {"required": True, "validate": validate.Length(min=1, max=80)}
+# PostgreSQL text cannot hold NUL (0x00): refuse it with 422 rather than fail with 500.
+# A pattern, so the OpenAPI document says it too.
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+NAME = {"required": True, "validate": [validate.Length(min=1, max=80), NO_NUL]}
 
 
 class PlainStoreSchema(Schema):
@@ -36,7 +39,7 @@ class ItemSchema(PlainItemSchema):
 
 
 class ItemUpdateSchema(Schema):
-    name = fields.Str(validate=validate.Length(min=1, max=80))
+    name = fields.Str(validate=[validate.Length(min=1, max=80), NO_NUL])
     price = fields.Float(validate=validate.Range(min=0))
 
     @validates_schema
@@ -65,14 +68,14 @@ class TagAndItemSchema(Schema):
 
 class UserSchema(Schema):
     id = fields.Int(dump_only=True)
-    username = fields.Str(required=True, validate=validate.Length(min=3, max=80))
+    username = fields.Str(required=True, validate=[validate.Length(min=3, max=80), NO_NUL])
     password = fields.Str(required=True, load_only=True, validate=validate.Length(min=8, max=128))
     is_admin = fields.Bool(dump_only=True)
 
 
 class LoginSchema(Schema):
     # No length rules here: a wrong-length password is simply a wrong password.
-    username = fields.Str(required=True, validate=validate.Length(max=80))
+    username = fields.Str(required=True, validate=[validate.Length(max=80), NO_NUL])
     password = fields.Str(required=True, validate=validate.Length(max=128))
 
 
@@ -96,6 +99,13 @@ class AuthErrorSchema(Schema):
     message = fields.Str()
     description = fields.Str()
     error = fields.Str(required=True)
+
+
+class CredentialsErrorSchema(AuthErrorSchema):
+    """401 where a password was checked: `{"message": "Invalid credentials."}`, or a
+    JWT error body where the token was refused first."""
+
+    error = fields.Str()
 
 
 class StatusSchema(Schema):

@@ -1,14 +1,15 @@
 """Items: anyone may read them; only the store's owner (or an admin) changes them."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from auth import check_owner, protected
 from db import db
+from errors import ErrorSchema, json_body_errors
 from models import Item, Store
-from pagination import PAGINATION, paginate
+from pagination import PAGINATION, Blueprint, paginate
 from schemas import (
     AuthErrorSchema,
     ItemQuerySchema,
@@ -40,10 +41,13 @@ class ItemList(MethodView):
 
     @protected(blp)
     @blp.arguments(ItemSchema)
+    @json_body_errors(blp)
     @blp.response(201, ItemSchema)
     @blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")
-    @blp.alt_response(404, description="No such store")
-    @blp.alt_response(409, description="An item with that name exists in that store")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="An item with that name exists in that store"
+    )
     def post(self, data):
         """Create an item in a store you own"""
         store = db.session.get(Store, data["store_id"]) or abort(404)
@@ -57,17 +61,28 @@ class ItemList(MethodView):
 @blp.route("/item/<id:item_id>")
 class ItemById(MethodView):
     @blp.response(200, ItemSchema)
-    @blp.alt_response(404, description="No such item")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such item")
     def get(self, item_id):
         """An item with its store and tags"""
         return get_item_or_404(item_id)
 
     @protected(blp)
     @blp.arguments(ItemUpdateSchema)
+    @json_body_errors(blp)
+    # The body needs a name, a price or both: say so (minProperties) in the spec too.
+    @blp.doc(
+        requestBody={
+            "content": {
+                "application/json": {"schema": {"allOf": [ItemUpdateSchema], "minProperties": 1}}
+            }
+        }
+    )
     @blp.response(200, ItemSchema)
     @blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")
-    @blp.alt_response(404, description="No such item")
-    @blp.alt_response(409, description="An item with that name exists in that store")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such item")
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="An item with that name exists in that store"
+    )
     def put(self, data, item_id):
         """Change an item's name and/or price"""
         item = get_item_or_404(item_id)
@@ -80,7 +95,7 @@ class ItemById(MethodView):
     @protected(blp)
     @blp.response(200, MessageSchema)
     @blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")
-    @blp.alt_response(404, description="No such item")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such item")
     def delete(self, item_id):
         """Delete an item"""
         item = get_item_or_404(item_id)

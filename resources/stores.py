@@ -1,14 +1,15 @@
 """Stores: anyone may read them; a logged-in user creates one and owns it."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from auth import check_owner, current_user, protected
 from db import db
+from errors import ErrorSchema, json_body_errors
 from models import Store
-from pagination import PAGINATION, paginate
+from pagination import PAGINATION, Blueprint, paginate
 from schemas import AuthErrorSchema, MessageSchema, StoreSchema
 
 blp = Blueprint("stores", __name__, description="Stores, each owned by its creator")
@@ -27,8 +28,13 @@ class StoreList(MethodView):
 
     @protected(blp)
     @blp.arguments(StoreSchema)
+    @json_body_errors(blp)
     @blp.response(201, StoreSchema)
-    @blp.alt_response(400, description="A store with that name already exists")
+    @blp.alt_response(
+        400,
+        schema=ErrorSchema,
+        description="A store with that name already exists, or the body is not valid JSON",
+    )
     def post(self, data):
         """Create a store owned by the caller"""
         store = Store(name=data["name"], owner_id=current_user.id, items=[], tags=[])
@@ -40,7 +46,7 @@ class StoreList(MethodView):
 @blp.route("/store/<id:store_id>")
 class StoreById(MethodView):
     @blp.response(200, StoreSchema)
-    @blp.alt_response(404, description="No such store")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     def get(self, store_id):
         """A store with its items and tags"""
         return db.session.get(Store, store_id, options=WITH_RELATIONS) or abort(404)
@@ -48,7 +54,7 @@ class StoreById(MethodView):
     @protected(blp, fresh=True)
     @blp.response(200, MessageSchema)
     @blp.alt_response(403, schema=AuthErrorSchema, description="Not the owner")
-    @blp.alt_response(404, description="No such store")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     def delete(self, store_id):
         """Delete a store (owner, fresh token) with its items, tags and links"""
         store = db.session.get(Store, store_id) or abort(404)

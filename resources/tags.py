@@ -1,14 +1,15 @@
 """Tags belong to a store and label that store's items."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from auth import check_owner, protected
 from db import db
+from errors import ErrorSchema, json_body_errors
 from models import Item, Store, Tag
-from pagination import PAGINATION, paginate
+from pagination import PAGINATION, Blueprint, paginate
 from resources.items import get_item_or_404
 from schemas import AuthErrorSchema, MessageSchema, TagAndItemSchema, TagSchema
 
@@ -25,7 +26,7 @@ def get_tag_or_404(tag_id: int) -> Tag:
 @blp.route("/store/<id:store_id>/tag")
 class TagsInStore(MethodView):
     @blp.response(200, TagSchema(many=True))
-    @blp.alt_response(404, description="No such store")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     @blp.paginate(**PAGINATION)
     def get(self, store_id, pagination_parameters):
         """List a store's tags"""
@@ -35,10 +36,15 @@ class TagsInStore(MethodView):
 
     @protected(blp)
     @blp.arguments(TagSchema)
+    @json_body_errors(blp)
     @blp.response(201, TagSchema)
-    @blp.alt_response(400, description="A tag with that name exists in that store")
+    @blp.alt_response(
+        400,
+        schema=ErrorSchema,
+        description="A tag with that name exists in that store, or the body is not valid JSON",
+    )
     @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, description="No such store")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     def post(self, data, store_id):
         """Create a tag in a store you own"""
         store = db.session.get(Store, store_id) or abort(404)
@@ -52,16 +58,16 @@ class TagsInStore(MethodView):
 @blp.route("/tag/<id:tag_id>")
 class TagById(MethodView):
     @blp.response(200, TagSchema)
-    @blp.alt_response(404, description="No such tag")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such tag")
     def get(self, tag_id):
         """A tag with its items"""
         return get_tag_or_404(tag_id)
 
     @protected(blp)
     @blp.response(202, MessageSchema)
-    @blp.alt_response(400, description="Items still use the tag")
+    @blp.alt_response(400, schema=ErrorSchema, description="Items still use the tag")
     @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, description="No such tag")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such tag")
     def delete(self, tag_id):
         """Delete a tag that no item uses"""
         tag = get_tag_or_404(tag_id)
@@ -77,9 +83,9 @@ class TagById(MethodView):
 class LinkTagsToItem(MethodView):
     @protected(blp)
     @blp.response(201, TagSchema)
-    @blp.alt_response(400, description="The tag belongs to another store")
+    @blp.alt_response(400, schema=ErrorSchema, description="The tag belongs to another store")
     @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, description="No such item or tag")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such item or tag")
     def post(self, item_id, tag_id):
         """Link an item to a tag of the same store (linking twice is harmless)"""
         item, tag = linkable(item_id, tag_id)
@@ -90,9 +96,9 @@ class LinkTagsToItem(MethodView):
 
     @protected(blp)
     @blp.response(200, TagAndItemSchema)
-    @blp.alt_response(400, description="The item is not linked to the tag")
+    @blp.alt_response(400, schema=ErrorSchema, description="The item is not linked to the tag")
     @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, description="No such item or tag")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such item or tag")
     def delete(self, item_id, tag_id):
         """Unlink an item from a tag"""
         item, tag = linkable(item_id, tag_id)

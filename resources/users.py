@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from auth import check_self_or_admin, current_user, invalid_credentials, protected, token_revoked
 from db import db
+from errors import ErrorSchema, json_body_errors
 from models import User
 from passwords import hash_password, verify_password
 from schemas import (
     AuthErrorSchema,
+    CredentialsErrorSchema,
     LoginSchema,
     MessageSchema,
     PasswordChangeSchema,
@@ -32,9 +34,10 @@ blp = Blueprint("users", __name__, description="Accounts and tokens")
 @blp.route("/register")
 class Register(MethodView):
     @blp.arguments(UserSchema)
+    @json_body_errors(blp)
     @blp.response(201, MessageSchema)
-    @blp.alt_response(409, description="Username taken")
-    @blp.alt_response(429, description="Too many sign-ups from this client")
+    @blp.alt_response(409, schema=ErrorSchema, description="Username taken")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many sign-ups from this client")
     def post(self, data):
         """Create an account"""
         db.session.add(User(username=data["username"], password=hash_password(data["password"])))
@@ -45,9 +48,10 @@ class Register(MethodView):
 @blp.route("/login")
 class Login(MethodView):
     @blp.arguments(LoginSchema)
+    @json_body_errors(blp)
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
-    @blp.alt_response(429, description="Too many failed logins")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins")
     def post(self, data):
         """Log in with a password: a fresh access token and a refresh token"""
         user = db.session.execute(
@@ -104,7 +108,15 @@ class MyInfo(MethodView):
 @blp.route("/my-info/password")
 class MyPassword(MethodView):
     @protected(blp, fresh=True)
+    # Below `protected`, so it overrides its token-only 401 schema: a wrong current
+    # password answers 401 {"message": "Invalid credentials."}.
+    @blp.alt_response(
+        401,
+        schema=CredentialsErrorSchema,
+        description="Wrong current password, or a missing, invalid, stale or revoked token",
+    )
     @blp.arguments(PasswordChangeSchema)
+    @json_body_errors(blp)
     @blp.response(200, MessageSchema)
     def put(self, data):
         """Change my password (fresh token): every session of mine ends"""
@@ -122,7 +134,7 @@ class UserById(MethodView):
     @protected(blp)
     @blp.response(200, UserSchema)
     @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
-    @blp.alt_response(404, description="No such user (answered to admins only)")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
     def get(self, user_id):
         """A user's record: yourself, or anyone if you are an admin"""
         check_self_or_admin(user_id)
@@ -131,7 +143,7 @@ class UserById(MethodView):
     @protected(blp, fresh=True)
     @blp.response(200, MessageSchema)
     @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
-    @blp.alt_response(404, description="No such user (answered to admins only)")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
     def delete(self, user_id):
         """Delete an account (fresh token): yourself, or anyone if you are an admin"""
         check_self_or_admin(user_id)
