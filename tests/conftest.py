@@ -13,6 +13,18 @@ from db import db
 SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 PASSWORD = "correct horse battery"
 
+# The contract's exact JWT, admin and owner error bodies.
+INVALID = {"message": "Signature verification failed.", "error": "invalid_token"}
+EXPIRED = {"message": "The token has expired.", "error": "token_expired"}
+MISSING = {
+    "description": "Request does not contain an access token.",
+    "error": "authorization_required",
+}
+NOT_FRESH = {"description": "The token is not fresh.", "error": "fresh_token_required"}
+REVOKED = {"description": "The token has been revoked.", "error": "token_revoked"}
+ADMIN_REQUIRED = {"message": "Admin privilege required.", "error": "admin_required"}
+FORBIDDEN = {"message": "Only the store's owner or an admin may do that.", "error": "forbidden"}
+
 
 @pytest.fixture
 def app(tmp_path):

@@ -13,6 +13,11 @@ from app import create_app
 from db import db
 from models import Item, Store, Tag, User
 from tests.conftest import (
+    ADMIN_REQUIRED,
+    EXPIRED,
+    FORBIDDEN,
+    INVALID,
+    MISSING,
     PASSWORD,
     SECRET,
     bearer,
@@ -23,15 +28,6 @@ from tests.conftest import (
     make_tag,
     now,
 )
-
-INVALID = {"message": "Signature verification failed.", "error": "invalid_token"}
-EXPIRED = {"message": "The token has expired.", "error": "token_expired"}
-MISSING = {
-    "description": "Request does not contain an access token.",
-    "error": "authorization_required",
-}
-ADMIN_REQUIRED = {"message": "Admin privilege required.", "error": "admin_required"}
-FORBIDDEN = {"message": "Only the store's owner or an admin may do that.", "error": "forbidden"}
 
 SQL_LOOKING = [
     "' OR 1=1 --",

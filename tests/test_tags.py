@@ -1,8 +1,6 @@
 import pytest
 
-from tests.conftest import make_item, make_store, make_tag
-
-FORBIDDEN = {"message": "Only the store's owner or an admin may do that.", "error": "forbidden"}
+from tests.conftest import FORBIDDEN, make_item, make_store, make_tag
 
 
 @pytest.fixture

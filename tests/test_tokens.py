@@ -11,16 +11,19 @@ from sqlalchemy import delete, select
 from app import create_app
 from db import db
 from models import LoginSession, User
-from tests.conftest import SECRET, bearer, decode, forge, now
+from tests.conftest import (
+    EXPIRED,
+    INVALID,
+    MISSING,
+    NOT_FRESH,
+    REVOKED,
+    SECRET,
+    bearer,
+    decode,
+    forge,
+    now,
+)
 
-INVALID = {"message": "Signature verification failed.", "error": "invalid_token"}
-EXPIRED = {"message": "The token has expired.", "error": "token_expired"}
-MISSING = {
-    "description": "Request does not contain an access token.",
-    "error": "authorization_required",
-}
-NOT_FRESH = {"description": "The token is not fresh.", "error": "fresh_token_required"}
-REVOKED = {"description": "The token has been revoked.", "error": "token_revoked"}
 WRONG_KEY = "another-secret-that-is-also-long-enough-for-hs256-9876"
 
 

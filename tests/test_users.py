@@ -8,7 +8,16 @@ from sqlalchemy import select
 
 from db import db
 from models import User
-from tests.conftest import PASSWORD, bearer, decode, now
+from tests.conftest import (
+    ADMIN_REQUIRED,
+    MISSING,
+    NOT_FRESH,
+    PASSWORD,
+    REVOKED,
+    bearer,
+    decode,
+    now,
+)
 
 CREATED = {"message": "User created successfully."}
 DUPLICATE = {
@@ -17,13 +26,6 @@ DUPLICATE = {
     "message": "A user with that username already exists.",
 }
 INVALID_CREDENTIALS = {"message": "Invalid credentials."}
-ADMIN_REQUIRED = {"message": "Admin privilege required.", "error": "admin_required"}
-NOT_FRESH = {"description": "The token is not fresh.", "error": "fresh_token_required"}
-REVOKED = {"description": "The token has been revoked.", "error": "token_revoked"}
-MISSING = {
-    "description": "Request does not contain an access token.",
-    "error": "authorization_required",
-}
 
 
 def assert_401(response, body=None):
