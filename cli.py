@@ -1,12 +1,18 @@
 """`flask` commands for operators."""
 
+import json
+import time
+from datetime import UTC, datetime
+
 import click
-from flask import Flask
+import jwt as pyjwt
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from auth import REQUIRED_CLAIMS
 from db import db
-from models import User
+from models import LoginSession, User
 from passwords import hash_password
 from schemas import UserSchema
 from tokens import prune_expired_sessions
@@ -42,6 +48,132 @@ def prune_tokens() -> None:
     click.echo(f"Pruned {removed} expired login session(s).")
 
 
+@click.group("jwt")
+def jwt_group() -> None:
+    """Look inside JSON Web Tokens (see docs/jwt.md)."""
+
+
+def _relative(seconds: float) -> str:
+    """'in 15 minutes' or '3 hours ago', rounded down to the largest whole unit."""
+    amount = abs(int(seconds))
+    if amount == 0:
+        return "just now"
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+        if amount >= size or unit == "second":
+            count = amount // size
+            text = f"{count} {unit}{'' if count == 1 else 's'}"
+            break
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def _when(value, now: float) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return f"{value!r} (not a number of seconds)"
+    stamp = datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{stamp} ({_relative(value - now)})"
+
+
+def _signature(token: str, header: dict) -> tuple[bool, str]:
+    """Does the token carry this app's HS256 signature? (ok, explanation)"""
+    algorithm = header.get("alg")
+    if algorithm != "HS256":
+        return False, f"not checked: algorithm {algorithm!r}, this app accepts HS256 only"
+    try:
+        pyjwt.decode(
+            token,
+            current_app.config["JWT_SECRET_KEY"],
+            algorithms=["HS256"],
+            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+        )
+    except pyjwt.InvalidSignatureError:
+        return False, "INVALID: tampered with, or signed with another key"
+    except pyjwt.InvalidTokenError as error:  # e.g. a non-numeric exp
+        return False, f"INVALID: {error}"
+    return True, "valid (HS256 with this app's JWT_SECRET_KEY)"
+
+
+def _session(claims: dict) -> tuple[bool, str]:
+    """Is the token's login session (its `sid`) still live? (ok, explanation)"""
+    sid = claims.get("sid")
+    if not isinstance(sid, str):
+        return False, "no `sid` claim: not a token of this app"
+    session = db.session.get(LoginSession, sid)
+    if session is None:
+        return False, f"REVOKED: login session {sid} has ended (logout, replay, password change)"
+    if str(session.user_id) != claims.get("sub"):
+        return False, f"REVOKED: login session {sid} belongs to another user"
+    if claims.get("type") == "refresh" and session.refresh_jti != claims.get("jti"):
+        return False, f"SPENT: already traded in; using it again ends login session {sid}"
+    return True, f"live (login session {sid})"
+
+
+@jwt_group.command("inspect")
+@with_appcontext
+@click.argument("token")
+def inspect_token(token: str) -> None:
+    """Decode TOKEN and say whether this app would accept it, and why (not).
+
+    Prints the header and payload, the times in words, whether the signature verifies
+    with this app's JWT_SECRET_KEY and whether the token's login session still exists.
+    Exits 0 for any readable token and 1 when TOKEN is not a JWT at all.
+    """
+    token = token.strip().removeprefix("Bearer ").strip()
+    try:
+        header = pyjwt.get_unverified_header(token)
+        claims = pyjwt.decode(token, options={"verify_signature": False})
+    except pyjwt.InvalidTokenError as error:
+        raise click.ClickException(
+            f"not a JWT ({error}): expected three base64url parts, header.payload.signature"
+        ) from None
+
+    now = time.time()
+    click.echo("Header:")
+    click.echo(json.dumps(header, indent=2, sort_keys=True))
+    click.echo("Payload:")
+    click.echo(json.dumps(claims, indent=2, sort_keys=True))
+
+    problems = []
+    kind = claims.get("type", "?")
+    if kind == "access":
+        kind += " (fresh)" if claims.get("fresh") else " (not fresh)"
+    if claims.get("is_admin"):
+        kind += ", admin"
+    rows = [("Type", kind), ("User id", claims.get("sub", "?"))]
+    for label, claim in (("Issued", "iat"), ("Valid from", "nbf"), ("Expires", "exp")):
+        if claim in claims:
+            rows.append((label, _when(claims[claim], now)))
+    expires = claims.get("exp")
+    if isinstance(expires, int | float) and expires <= now:
+        problems.append("expired")
+        rows.append(("Expired", "YES"))
+    elif isinstance(expires, int | float):
+        rows.append(("Expired", "no"))
+    not_before = claims.get("nbf")
+    if isinstance(not_before, int | float) and not_before > now:
+        problems.append("not valid yet")
+
+    missing = [claim for claim in REQUIRED_CLAIMS if claim not in claims]
+    if missing:
+        problems.append(f"missing claim(s) {', '.join(missing)}")
+    signed, signature_text = _signature(token, header)
+    rows.append(("Signature", signature_text))
+    if not signed:
+        problems.append("bad signature")
+    live, session_text = _session(claims)
+    rows.append(("Session", session_text))
+    if not live:
+        problems.append(session_text.split(":")[0].lower())
+
+    width = max(len(label) for label, _ in rows) + 2
+    for label, value in rows:
+        click.echo(f"{label + ':':<{width}}{value}")
+    if problems:
+        click.echo(f"Verdict: REJECTED ({'; '.join(problems)})")
+    else:
+        click.echo("Verdict: accepted by this app")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(prune_tokens)
+    app.cli.add_command(jwt_group)

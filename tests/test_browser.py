@@ -6,12 +6,8 @@ tests are skipped, except in CI (CI=true), where a missing browser is a failure.
 Screenshots go to artifacts/.
 """
 
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,14 +18,13 @@ import jwt as pyjwt
 import pytest
 
 from tests.conftest import PASSWORD, SECRET
+from tests.server import ROOT, Server, flask, server_env
 
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - only where requirements-dev.txt is not installed
     sync_playwright = None
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 ARTIFACTS = ROOT / "artifacts"
 ACCESS_LIFETIME = 2  # seconds: short, so the demo page really meets an expired token
 CHROMIUM_ARGS = [
@@ -54,78 +49,15 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """gunicorn serving the app, and JSON calls to it from Python."""
-
-    def __init__(self, tmp: Path, access_lifetime: int):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            # Always a fresh SQLite file: the browser tests need no other database.
-            "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}",
-            "JWT_SECRET_KEY": SECRET,
-            "JWT_ACCESS_TOKEN_EXPIRES": str(access_lifetime),
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "FLASK_APP": "app:create_app",
-        }
-        upgrade = subprocess.run(
-            [BIN / "flask", "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True
-        )
-        assert upgrade.returncode == 0, upgrade.stderr
-        self.log = tmp / "gunicorn.log"
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [BIN / "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "app:create_app()"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.call("GET", "/store")
-                return
-            except OSError as error:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(
-                        f"gunicorn did not start:\n{self.log.read_text()}"
-                    ) from error
-                time.sleep(0.2)
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=20)
-
-    def call(self, method, path, body=None, token=None):
-        request = urllib.request.Request(  # noqa: S310  (always http://127.0.0.1)
-            self.url + path,
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json"}
-            | ({"Authorization": f"Bearer {token}"} if token else {}),
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, json.loads(error.read())
-
-    def tokens(self, username):
-        credentials = {"username": username, "password": PASSWORD}
-        assert self.call("POST", "/register", credentials)[0] == 201
-        status, tokens = self.call("POST", "/login", credentials)
-        assert status == 200, tokens
-        return tokens
+def start_server(tmp: Path, access_lifetime: int) -> Server:
+    """Always a fresh SQLite file: the browser tests need no other database."""
+    env = server_env(
+        f"sqlite:///{tmp / 'browser.db'}",
+        JWT_ACCESS_TOKEN_EXPIRES=str(access_lifetime),
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    flask(env, "db", "upgrade")
+    return Server(env).start()
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +74,7 @@ def chromium():
 @pytest.fixture(scope="module")
 def server(chromium, tmp_path_factory):
     """Default token lifetimes: time enough to click through Swagger UI."""
-    server = Server(tmp_path_factory.mktemp("browser"), access_lifetime=900)
+    server = start_server(tmp_path_factory.mktemp("browser"), access_lifetime=900)
     yield server
     server.stop()
 
@@ -150,7 +82,7 @@ def server(chromium, tmp_path_factory):
 @pytest.fixture(scope="module")
 def short_server(chromium, tmp_path_factory):
     """Access tokens that expire in ACCESS_LIFETIME seconds, for the refresh path."""
-    server = Server(tmp_path_factory.mktemp("browser-short"), access_lifetime=ACCESS_LIFETIME)
+    server = start_server(tmp_path_factory.mktemp("browser-short"), ACCESS_LIFETIME)
     yield server
     server.stop()
 
