@@ -2,6 +2,8 @@
 workers, and revocation holds across workers and a restart (real HTTP, no test client)."""
 
 import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -67,3 +69,29 @@ def test_revocation_holds_across_workers_and_restart(server):
     status, body = server.call("POST", "/refresh", token=second["refresh_token"])
     assert (status, body["error"]) == (401, "token_revoked")
     assert server.call("GET", "/my-info", token=refreshed["access_token"])[0] == 401
+
+
+def test_failed_login_limit_is_shared_by_gunicorn_workers(env):
+    """Redis holds the counters, so a second worker cannot hand out more attempts."""
+    from tests.test_ratelimit import redis_url
+
+    env = env | {
+        "RATELIMIT_STORAGE_URI": redis_url(),
+        "RATELIMIT_LOGIN_FAILURES": "3 per minute",
+    }
+    server = Server(env).start()
+    try:
+        username = f"alice-{uuid.uuid4().hex[:8]}"  # counters in Redis outlive a run
+        server.tokens(username)
+        wrong = {"username": username, "password": "not the password"}
+        assert [server.call("POST", "/login", wrong)[0] for _ in range(3)] == [401] * 3
+
+        def attempt(_):
+            return server.call("POST", "/login", wrong)[0]
+
+        # Concurrent calls keep both workers busy, so both answer some of them; with
+        # per-worker memory a worker that saw few of the failures above would allow more.
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(attempt, range(12))) == [429] * 12
+    finally:
+        server.stop()
