@@ -87,12 +87,13 @@ def _load_user(_header: dict, claims: dict) -> User | None:
     No row means the session was logged out, replayed, ended by a password change
     or the user was deleted: flask-jwt-extended then answers `token_revoked`.
     """
-    row = db.session.execute(
+    user = db.session.execute(
         select(User)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.id == claims["sid"], User.id == int(claims["sub"]))
+        .where(LoginSession.id == claims["sid"])
     ).scalar_one_or_none()
-    return row
+    # Compared as text: a `sub` that is no integer must not reach the database.
+    return user if user is not None and str(user.id) == claims["sub"] else None
 
 
 def invalid_credentials():

@@ -371,3 +371,11 @@ def test_prune_tokens(app, client, auth, runner):
     again = runner.invoke(args=["prune-tokens"])
     assert again.exit_code == 0
     assert "Pruned 0 " in again.output
+
+
+@pytest.mark.parametrize("sub", ["abc", "99999999999999999999999", "-1", "1.0", ""])
+def test_sub_that_names_no_user_is_revoked_not_an_error(client, auth, sub):
+    """Even with the right key, an odd `sub` never reaches the database as a number."""
+    claims = decode(auth.tokens()["access_token"])
+    response = client.get("/my-info", headers=bearer(forge(claims, sub=sub)))
+    assert (response.status_code, response.json) == (401, REVOKED)
