@@ -68,21 +68,19 @@ def error_body(error: HTTPException) -> tuple[dict, int, dict]:
 
 def integrity_error(error: IntegrityError):
     db.session.rollback()
-    status, message = CONFLICTS.get(_table_of(error), (409, "That conflicts with existing data."))
-    return {
-        "code": status,
-        "status": HTTP_STATUS_CODES[status],
-        "message": message,
-    }, status
+    conflict = CONFLICTS.get(_unique_violation_table(error))
+    status, message = conflict or (409, "That conflicts with data changed at the same time.")
+    return {"code": status, "status": HTTP_STATUS_CODES[status], "message": message}, status
 
 
-def _table_of(error: IntegrityError) -> str | None:
-    diag = getattr(error.orig, "diag", None)  # psycopg names the table
+def _unique_violation_table(error: IntegrityError) -> str | None:
+    """The table whose unique constraint failed; None for any other integrity error
+    (a foreign key whose row was deleted at the same moment, say)."""
+    diag = getattr(error.orig, "diag", None)  # psycopg
     if diag is not None:
-        return diag.table_name
-    # SQLite: "UNIQUE constraint failed: stores.name"
-    text = str(error.orig)
-    if ":" in text:
+        return diag.table_name if getattr(error.orig, "sqlstate", None) == "23505" else None
+    text = str(error.orig)  # SQLite: "UNIQUE constraint failed: stores.name"
+    if text.startswith("UNIQUE constraint failed:"):
         return text.split(":", 1)[1].strip().split(".", 1)[0]
     return None
 

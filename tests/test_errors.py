@@ -114,3 +114,23 @@ def test_swagger_ui(client):
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert b"swagger" in response.data.lower()
+
+
+def test_foreign_key_violation_is_a_conflict_not_a_duplicate(app):
+    """A row whose parent vanished at the same moment (the database's foreign key
+    refuses it) is a 409 that does not claim a duplicate name."""
+    from db import db
+    from models import Item
+
+    def orphan():
+        db.session.add(Item(name="Orphan", price=1, store_id=424242))
+        db.session.commit()
+
+    app.add_url_rule("/test-orphan", view_func=orphan, methods=["POST"])
+    response = app.test_client().post("/test-orphan")
+    assert response.status_code == 409
+    assert response.json == {
+        "code": 409,
+        "status": "Conflict",
+        "message": "That conflicts with data changed at the same time.",
+    }
