@@ -102,6 +102,17 @@ def auth(client):
     return Auth(client)
 
 
+@pytest.fixture
+def owner(auth):
+    """Headers of the user who owns `store`."""
+    return auth.headers()
+
+
+@pytest.fixture
+def store(client, owner):
+    return make_store(client, owner)
+
+
 def decode(token: str) -> dict:
     return pyjwt.decode(token, SECRET, algorithms=["HS256"])
 

@@ -156,10 +156,12 @@ def test_20_kb_token(client, token, kind):
         ("Bearer a.b", INVALID),
         ("Bearer a.b.c", INVALID),
         ("Bearer ....", INVALID),
+        ("Bearer garbage", INVALID),
         ("Bearer Bearer x.y.z", INVALID),
         ("Bearer \u00e9\u00e8.\u00e0.\u00fc", INVALID),
         ("Bearer eyJhbGciOiJIUzI1NiJ9.e30.", INVALID),
         ("Basic YWxpY2U6cGFzc3dvcmQ=", MISSING),
+        ("Basic x", MISSING),  # no bearer token at all
         ("Token abc.def.ghi", MISSING),
         ("bearer", MISSING),
         ("", MISSING),

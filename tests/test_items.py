@@ -3,16 +3,6 @@ import pytest
 from tests.conftest import FORBIDDEN, make_item, make_store, make_tag
 
 
-@pytest.fixture
-def owner(auth):
-    return auth.headers()
-
-
-@pytest.fixture
-def store(client, owner):
-    return make_store(client, owner)
-
-
 def test_create(client, owner, store):
     body = {"name": "Chair", "price": 9.5, "store_id": store["id"]}
     response = client.post("/item", json=body, headers=owner)

@@ -4,16 +4,6 @@ from tests.conftest import FORBIDDEN, make_item, make_store, make_tag
 
 
 @pytest.fixture
-def owner(auth):
-    return auth.headers()
-
-
-@pytest.fixture
-def store(client, owner):
-    return make_store(client, owner)
-
-
-@pytest.fixture
 def item(client, owner, store):
     return make_item(client, owner, store["id"])
 
