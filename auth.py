@@ -56,8 +56,7 @@ def token_revoked(*_):
     return _error(401, description="The token has been revoked.", error="token_revoked")
 
 
-jwt.invalid_token_loader(_invalid)
-jwt.wrong_token_callback = _invalid  # wrong type, e.g. a refresh token as access
+jwt.invalid_token_loader(_invalid)  # also answers a token of the wrong type
 jwt.revoked_token_loader(token_revoked)
 jwt.user_lookup_error_loader(token_revoked)
 jwt.token_verification_failed_loader(_invalid)

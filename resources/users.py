@@ -148,7 +148,6 @@ class UserById(MethodView):
         """Delete an account (fresh token): yourself, or anyone if you are an admin"""
         check_self_or_admin(user_id)
         user = db.session.get(User, user_id) or abort(404)
-        end_all_sessions(user.id)
-        db.session.delete(user)
+        db.session.delete(user)  # its login sessions go with it (ON DELETE CASCADE)
         db.session.commit()
         return {"message": "User deleted."}

@@ -115,37 +115,33 @@ def test_logout_with_refresh_token_is_invalid(client, auth):
     assert my_info(client, tokens["access_token"]).status_code == 200
 
 
-def test_logout_seen_by_another_instance(app, client, auth):
+@pytest.fixture
+def other_client(app):
+    """A second app instance on the same database, as another worker would be."""
     other_app = create_app(dict(app.config))
-    other_client = other_app.test_client()
-    try:
-        tokens = auth.tokens()
-        assert my_info(other_client, tokens["access_token"]).status_code == 200
-        assert client.post("/logout", headers=bearer(tokens["access_token"])).status_code == 200
-        assert_401(my_info(other_client, tokens["access_token"]), REVOKED)
-        assert_401(refresh(other_client, tokens["refresh_token"]), REVOKED)
-        # And the other way round.
-        more = auth.tokens()
-        assert other_client.post("/logout", headers=bearer(more["access_token"])).status_code == 200
-        assert_401(my_info(client, more["access_token"]), REVOKED)
-    finally:
-        with other_app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    yield other_app.test_client()
+    with other_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
-def test_refresh_replay_seen_by_another_instance(app, client, auth):
-    other_app = create_app(dict(app.config))
-    other_client = other_app.test_client()
-    try:
-        tokens = auth.tokens()
-        assert refresh(client, tokens["refresh_token"]).status_code == 200
-        assert_401(refresh(other_client, tokens["refresh_token"]), REVOKED)
-        assert_401(my_info(client, tokens["access_token"]), REVOKED)
-    finally:
-        with other_app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def test_logout_seen_by_another_instance(client, other_client, auth):
+    tokens = auth.tokens()
+    assert my_info(other_client, tokens["access_token"]).status_code == 200
+    assert client.post("/logout", headers=bearer(tokens["access_token"])).status_code == 200
+    assert_401(my_info(other_client, tokens["access_token"]), REVOKED)
+    assert_401(refresh(other_client, tokens["refresh_token"]), REVOKED)
+    # And the other way round.
+    more = auth.tokens()
+    assert other_client.post("/logout", headers=bearer(more["access_token"])).status_code == 200
+    assert_401(my_info(client, more["access_token"]), REVOKED)
+
+
+def test_refresh_replay_seen_by_another_instance(client, other_client, auth):
+    tokens = auth.tokens()
+    assert refresh(client, tokens["refresh_token"]).status_code == 200
+    assert_401(refresh(other_client, tokens["refresh_token"]), REVOKED)
+    assert_401(my_info(client, tokens["access_token"]), REVOKED)
 
 
 # --- expiry, signature, claims, algorithms --------------------------------------------------
