@@ -1,15 +1,16 @@
 """Items: anyone may read them; only the store's owner (or an admin) changes them."""
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+import reads
 from auth import check_owner, protected
 from db import db
 from errors import ErrorSchema, json_body_errors
 from models import Item, Store
-from pagination import PAGINATION, Blueprint, paginate
+from pagination import PAGINATION, Blueprint
 from schemas import (
     AuthErrorSchema,
     ItemQuerySchema,
@@ -34,10 +35,7 @@ class ItemList(MethodView):
     @blp.paginate(**PAGINATION)
     def get(self, pagination_parameters, store_id=None):
         """List items; ?store_id= keeps one store's"""
-        stmt = select(Item).options(*WITH_RELATIONS).order_by(Item.id)
-        if store_id is not None:
-            stmt = stmt.where(Item.store_id == store_id)
-        return paginate(stmt, pagination_parameters)
+        return jsonify(reads.item_page(pagination_parameters, store_id))
 
     @protected(blp)
     @blp.arguments(ItemSchema)
@@ -64,7 +62,7 @@ class ItemById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such item")
     def get(self, item_id):
         """An item with its store and tags"""
-        return get_item_or_404(item_id)
+        return jsonify(reads.item(item_id))
 
     @protected(blp)
     @blp.arguments(ItemUpdateSchema)

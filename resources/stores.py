@@ -1,20 +1,18 @@
 """Stores: anyone may read them; a logged-in user creates one and owns it."""
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+import reads
 from auth import check_owner, current_user, protected
 from db import db
 from errors import ErrorSchema, json_body_errors
 from models import Store
-from pagination import PAGINATION, Blueprint, paginate
+from pagination import PAGINATION, Blueprint
 from schemas import AuthErrorSchema, MessageSchema, StoreSchema
 
 blp = Blueprint("stores", __name__, description="Stores, each owned by its creator")
-
-WITH_RELATIONS = (selectinload(Store.items), selectinload(Store.tags))
 
 
 @blp.route("/store")
@@ -23,8 +21,7 @@ class StoreList(MethodView):
     @blp.paginate(**PAGINATION)
     def get(self, pagination_parameters):
         """List stores with their items and tags"""
-        stmt = select(Store).options(*WITH_RELATIONS).order_by(Store.id)
-        return paginate(stmt, pagination_parameters)
+        return jsonify(reads.store_page(pagination_parameters))
 
     @protected(blp)
     @blp.arguments(StoreSchema)
@@ -49,7 +46,7 @@ class StoreById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     def get(self, store_id):
         """A store with its items and tags"""
-        return db.session.get(Store, store_id, options=WITH_RELATIONS) or abort(404)
+        return jsonify(reads.store(store_id))
 
     @protected(blp, fresh=True)
     @blp.response(200, MessageSchema)

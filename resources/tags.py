@@ -1,15 +1,16 @@
 """Tags belong to a store and label that store's items."""
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+import reads
 from auth import check_owner, protected
 from db import db
 from errors import ErrorSchema, json_body_errors
 from models import Item, Store, Tag
-from pagination import PAGINATION, Blueprint, paginate
+from pagination import PAGINATION, Blueprint
 from resources.items import get_item_or_404
 from schemas import AuthErrorSchema, MessageSchema, TagAndItemSchema, TagSchema
 
@@ -30,9 +31,7 @@ class TagsInStore(MethodView):
     @blp.paginate(**PAGINATION)
     def get(self, store_id, pagination_parameters):
         """List a store's tags"""
-        db.session.get(Store, store_id) or abort(404)
-        stmt = select(Tag).where(Tag.store_id == store_id).options(*WITH_RELATIONS).order_by(Tag.id)
-        return paginate(stmt, pagination_parameters)
+        return jsonify(reads.tag_page(store_id, pagination_parameters))
 
     @protected(blp)
     @blp.arguments(TagSchema)
@@ -61,7 +60,7 @@ class TagById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such tag")
     def get(self, tag_id):
         """A tag with its items"""
-        return get_tag_or_404(tag_id)
+        return jsonify(reads.tag(tag_id))
 
     @protected(blp)
     @blp.response(202, MessageSchema)
