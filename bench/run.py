@@ -24,14 +24,14 @@ import threading
 import time
 from pathlib import Path
 
+from seed import ITEMS_PER_STORE, PASSWORD, USERNAME
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LUA = Path(__file__).resolve().parent / "report.lua"
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
 WORKERS = 2
-USERNAME, PASSWORD = "bencher", "bench password 123"
-STORES, ITEMS_PER_STORE, TAGS_PER_STORE = 100, 20, 2
 
 # name, method, path (app), baseline path, wrk mode, connections
 SCENARIOS = [
@@ -68,37 +68,12 @@ def base_env(database_url: str) -> dict:
 
 
 def seed(env: dict) -> None:
-    """`flask db upgrade`, then direct inserts: one user, 100 stores x 20 items x 2 tags."""
-    subprocess.run(
-        [BIN / "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    code = f"""
-from sqlalchemy import text
-from app import create_app
-from db import db
-from models import Item, Store, Tag, User
-from passwords import hash_password
-app = create_app()
-with app.app_context():
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(
-            "TRUNCATE users, stores, items, tags, items_tags, login_sessions "
-            "RESTART IDENTITY CASCADE"))
-    user = User(username={USERNAME!r}, password=hash_password({PASSWORD!r}))
-    db.session.add(user)
-    db.session.flush()
-    for s in range({STORES}):
-        tags = [Tag(name=f"tag-{{t}}", items=[]) for t in range({TAGS_PER_STORE})]
-        items = [
-            Item(name=f"item-{{i}}", price=i, tags=tags[: i % 3])
-            for i in range({ITEMS_PER_STORE})
-        ]
-        db.session.add(Store(name=f"store-{{s}}", owner_id=user.id, items=items, tags=tags))
-    db.session.commit()
-"""
-    subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
-    )
+    """`flask db upgrade`, then bench/seed.py: one user, 100 stores x 20 items x 2 tags."""
+    for command in (
+        [BIN / "flask", "db", "upgrade"],
+        [sys.executable, Path(__file__).parent / "seed.py"],
+    ):
+        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
 
 
 class Server:
