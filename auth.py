@@ -9,7 +9,7 @@ from flask_jwt_extended import (
     get_jwt,
     jwt_required,
 )
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from db import db
 from models import LoginSession, User
@@ -79,18 +79,25 @@ def _key_for(header: dict, claims: dict) -> str:
     return current_app.config["JWT_SECRET_KEY"]
 
 
+users, sessions = User.__table__, LoginSession.__table__
+# Built once: every authenticated request runs it (see reads.py on prebuilt statements).
+SESSION_USER = (
+    select(users.c.id, users.c.username, users.c.is_admin)
+    .join(sessions, sessions.c.user_id == users.c.id)
+    .where(sessions.c.id == bindparam("sid"))
+)
+
+
 @jwt.user_lookup_loader
-def _load_user(_header: dict, claims: dict) -> User | None:
+def _load_user(_header: dict, claims: dict) -> Row | None:
     """One indexed query: the token's live login session joined to its user.
 
     No row means the session was logged out, replayed, ended by a password change
     or the user was deleted: flask-jwt-extended then answers `token_revoked`.
+    `current_user` is this read-only row (id, username, is_admin); a view that
+    changes the user loads the model itself.
     """
-    user = db.session.execute(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.id == claims["sid"])
-    ).scalar_one_or_none()
+    user = db.session.execute(SESSION_USER, {"sid": claims["sid"]}).one_or_none()
     # Compared as text: a `sub` that is no integer must not reach the database.
     return user if user is not None and str(user.id) == claims["sub"] else None
 

@@ -31,6 +31,7 @@ BIN = Path(sys.executable).parent
 LUA = Path(__file__).resolve().parent / "report.lua"
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # e.g. "GET /store/1,login": scenarios to run
 WORKERS = 2
 
 # name, method, path (app), baseline path, wrk mode, connections
@@ -307,6 +308,8 @@ def main() -> int:
             "|---|---|---|---|---|---|---|---|",
         ]
         for name, path, base_path, mode, connections in SCENARIOS:
+            if ONLY and not any(part in name for part in ONLY.split(",")):
+                continue
             common = {
                 "BENCH_USERNAME": USERNAME,
                 "BENCH_PASSWORD": PASSWORD,

@@ -120,11 +120,12 @@ class MyPassword(MethodView):
     @blp.response(200, MessageSchema)
     def put(self, data):
         """Change my password (fresh token): every session of mine ends"""
-        ok, _ = verify_password(data["current_password"], current_user.password)
+        user = db.session.get(User, current_user.id) or abort(token_revoked())
+        ok, _ = verify_password(data["current_password"], user.password)
         if not ok:
             invalid_credentials()
-        current_user.password = hash_password(data["new_password"])
-        end_all_sessions(current_user.id)
+        user.password = hash_password(data["new_password"])
+        end_all_sessions(user.id)
         db.session.commit()
         return {"message": "Password changed."}
 
