@@ -2,9 +2,7 @@
 
 import flask_smorest
 from flask_smorest.pagination import PaginationMetadataSchema
-from sqlalchemy import Row, Select, func, select
-
-from db import db
+from sqlalchemy import Connection, Row, Select, func, select
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -21,14 +19,14 @@ class Blueprint(flask_smorest.Blueprint):
 PAGINATION = {"page_size": 100, "max_page_size": 1000}
 
 
-def paginate(stmt: Select, pagination_parameters, **params) -> list[Row]:
+def paginate(conn: Connection, stmt: Select, pagination_parameters, **params) -> list[Row]:
     """Count, then fetch one page of rows; a page past the end costs no second query
     (and a huge ?page= can never overflow the database's OFFSET)."""
-    total = db.session.execute(
+    total = conn.execute(
         select(func.count()).select_from(stmt.order_by(None).subquery()), params
     ).scalar_one()
     pagination_parameters.item_count = total
     if pagination_parameters.first_item >= total:
         return []
     page = stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
-    return list(db.session.execute(page, params))
+    return list(conn.execute(page, params))

@@ -13,27 +13,45 @@ against the documented schema. Writes stay on the ORM.
 from collections import defaultdict
 
 from flask_smorest import abort
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Connection, Row, Select, bindparam, select
 
 from db import db
 from models import Item, Store, Tag, items_tags
 from pagination import paginate
 
 stores, items, tags = Store.__table__, Item.__table__, Tag.__table__
-IDS = bindparam("ids", expanding=True)
+
+
+class Related:
+    """Plain rows related to parent rows, `key` naming the parent: one statement for a
+    single parent (`key = :id`) and one for a page of them (`key IN (...)`), never one
+    per parent. Rows come back as dicts, grouped by parent id."""
+
+    def __init__(self, key, *columns, join=()):
+        stmt = select(key.label("key"), *columns).order_by(columns[0])
+        if join:
+            stmt = stmt.join(*join)
+        self.names = [column.key for column in columns]
+        self.of_one = stmt.where(key == bindparam("id"))
+        self.of_many = stmt.where(key.in_(bindparam("ids", expanding=True)))
+
+    def of(self, conn: Connection, rows) -> defaultdict[int, list[dict]]:
+        groups = defaultdict(list)
+        if len(rows) == 1:
+            result = conn.execute(self.of_one, {"id": rows[0].id})
+        elif rows:
+            result = conn.execute(self.of_many, {"ids": [row.id for row in rows]})
+        else:
+            return groups
+        for key, *values in result:
+            groups[key].append(dict(zip(self.names, values, strict=True)))
+        return groups
+
 
 STORES = select(stores.c.id, stores.c.name, stores.c.owner_id).order_by(stores.c.id)
 STORE = STORES.where(stores.c.id == bindparam("id"))
-ITEMS_OF_STORES = (
-    select(items.c.store_id.label("key"), items.c.id, items.c.name, items.c.price)
-    .where(items.c.store_id.in_(IDS))
-    .order_by(items.c.id)
-)
-TAGS_OF_STORES = (
-    select(tags.c.store_id.label("key"), tags.c.id, tags.c.name)
-    .where(tags.c.store_id.in_(IDS))
-    .order_by(tags.c.id)
-)
+ITEMS_OF_STORES = Related(items.c.store_id, items.c.id, items.c.name, items.c.price)
+TAGS_OF_STORES = Related(tags.c.store_id, tags.c.id, tags.c.name)
 
 ITEMS = (
     select(
@@ -48,11 +66,8 @@ ITEMS = (
 )
 ITEM = ITEMS.where(items.c.id == bindparam("id"))
 ITEMS_IN_STORE = ITEMS.where(items.c.store_id == bindparam("store_id"))
-TAGS_OF_ITEMS = (
-    select(items_tags.c.item_id.label("key"), tags.c.id, tags.c.name)
-    .join(tags, tags.c.id == items_tags.c.tag_id)
-    .where(items_tags.c.item_id.in_(IDS))
-    .order_by(tags.c.id)
+TAGS_OF_ITEMS = Related(
+    items_tags.c.item_id, tags.c.id, tags.c.name, join=(tags, tags.c.id == items_tags.c.tag_id)
 )
 
 TAGS = (
@@ -67,33 +82,23 @@ TAGS = (
 )
 TAG = TAGS.where(tags.c.id == bindparam("id"))
 TAGS_IN_STORE = TAGS.where(tags.c.store_id == bindparam("store_id"))
-ITEMS_OF_TAGS = (
-    select(items_tags.c.tag_id.label("key"), items.c.id, items.c.name, items.c.price)
-    .join(items, items.c.id == items_tags.c.item_id)
-    .where(items_tags.c.tag_id.in_(IDS))
-    .order_by(items.c.id)
+ITEMS_OF_TAGS = Related(
+    items_tags.c.tag_id,
+    items.c.id,
+    items.c.name,
+    items.c.price,
+    join=(items, items.c.id == items_tags.c.item_id),
 )
 
 
-def one(stmt: Select, id: int):
+def one(conn: Connection, stmt: Select, id: int) -> Row:
     """The row with that id, or 404."""
-    return db.session.execute(stmt, {"id": id}).one_or_none() or abort(404)
+    return conn.execute(stmt, {"id": id}).one_or_none() or abort(404)
 
 
-def nested(stmt: Select, rows) -> defaultdict[int, list[dict]]:
-    """The related rows of every row at once, grouped by their `key` column."""
-    groups = defaultdict(list)
-    if rows:
-        result = db.session.execute(stmt, {"ids": [row.id for row in rows]})
-        names = list(result.keys())[1:]
-        for key, *values in result:
-            groups[key].append(dict(zip(names, values, strict=True)))
-    return groups
-
-
-def store_list(rows) -> list[dict]:
+def store_list(conn: Connection, rows) -> list[dict]:
     """Stores, each with its plain items and tags."""
-    items_of, tags_of = nested(ITEMS_OF_STORES, rows), nested(TAGS_OF_STORES, rows)
+    items_of, tags_of = ITEMS_OF_STORES.of(conn, rows), TAGS_OF_STORES.of(conn, rows)
     return [
         {
             "id": row.id,
@@ -106,9 +111,9 @@ def store_list(rows) -> list[dict]:
     ]
 
 
-def item_list(rows) -> list[dict]:
+def item_list(conn: Connection, rows) -> list[dict]:
     """Items, each with its plain store and tags."""
-    tags_of = nested(TAGS_OF_ITEMS, rows)
+    tags_of = TAGS_OF_ITEMS.of(conn, rows)
     return [
         {
             "id": row.id,
@@ -121,9 +126,9 @@ def item_list(rows) -> list[dict]:
     ]
 
 
-def tag_list(rows) -> list[dict]:
+def tag_list(conn: Connection, rows) -> list[dict]:
     """Tags, each with its plain store and items."""
-    items_of = nested(ITEMS_OF_TAGS, rows)
+    items_of = ITEMS_OF_TAGS.of(conn, rows)
     return [
         {
             "id": row.id,
@@ -135,28 +140,41 @@ def tag_list(rows) -> list[dict]:
     ]
 
 
+# Each response is read on a connection of its own, outside the ORM session: the
+# session's bookkeeping cost more than the statements themselves.
+
+
 def store(store_id: int) -> dict:
-    return store_list([one(STORE, store_id)])[0]
+    with db.engine.connect() as conn:
+        return store_list(conn, [one(conn, STORE, store_id)])[0]
 
 
 def item(item_id: int) -> dict:
-    return item_list([one(ITEM, item_id)])[0]
+    with db.engine.connect() as conn:
+        return item_list(conn, [one(conn, ITEM, item_id)])[0]
 
 
 def tag(tag_id: int) -> dict:
-    return tag_list([one(TAG, tag_id)])[0]
+    with db.engine.connect() as conn:
+        return tag_list(conn, [one(conn, TAG, tag_id)])[0]
 
 
 def store_page(pagination_parameters) -> list[dict]:
-    return store_list(paginate(STORES, pagination_parameters))
+    with db.engine.connect() as conn:
+        return store_list(conn, paginate(conn, STORES, pagination_parameters))
 
 
 def item_page(pagination_parameters, store_id: int | None = None) -> list[dict]:
-    if store_id is None:
-        return item_list(paginate(ITEMS, pagination_parameters))
-    return item_list(paginate(ITEMS_IN_STORE, pagination_parameters, store_id=store_id))
+    with db.engine.connect() as conn:
+        if store_id is None:
+            rows = paginate(conn, ITEMS, pagination_parameters)
+        else:
+            rows = paginate(conn, ITEMS_IN_STORE, pagination_parameters, store_id=store_id)
+        return item_list(conn, rows)
 
 
 def tag_page(store_id: int, pagination_parameters) -> list[dict]:
-    one(STORE, store_id)
-    return tag_list(paginate(TAGS_IN_STORE, pagination_parameters, store_id=store_id))
+    with db.engine.connect() as conn:
+        one(conn, STORE, store_id)
+        rows = paginate(conn, TAGS_IN_STORE, pagination_parameters, store_id=store_id)
+        return tag_list(conn, rows)
