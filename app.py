@@ -11,6 +11,7 @@ import cli
 import config
 import demo
 import errors
+import json_provider
 import models  # noqa: F401  (registers the tables for migrations)
 import passwords
 import ratelimit
@@ -21,6 +22,7 @@ from db import db, migrate
 
 def create_app(test_config: Mapping | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.json = json_provider.OrjsonProvider(app)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
