@@ -1,5 +1,6 @@
 """gunicorn settings: `gunicorn "app:create_app()"` picks this file up by itself."""
 
+import gc
 import multiprocessing
 import os
 
@@ -9,3 +10,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 accesslog = None
 errorlog = "-"
 timeout = 30
+
+
+def post_worker_init(worker):
+    """Hide the app's long-lived objects (routes, schemas, SQLAlchemy's compiled
+    statements) from the garbage collector: its full passes then scan only what
+    requests leave behind, which cut the list's p99 (see bench/README.md)."""
+    gc.freeze()

@@ -1,5 +1,6 @@
 """Accounts and tokens: register, login, refresh, logout, my-info, user records."""
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint, abort
@@ -102,7 +103,7 @@ class MyInfo(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
         """The token's user"""
-        return current_user
+        return jsonify(current_user._asdict())  # already the response: (id, username, is_admin)
 
 
 @blp.route("/my-info/password")
