@@ -82,12 +82,15 @@ def finalize(config) -> None:
 
 
 def engine_options(url: str) -> dict:
-    # pre_ping replaces a pooled connection that died with a database restart.
-    options = {"pool_pre_ping": True}
-    if url.startswith("postgresql"):
+    if not url.startswith("postgresql"):
+        return {}  # a SQLite file has no server to restart: nothing to ping
+    return {
+        # Replace a pooled connection that died with a database restart.
+        "pool_pre_ping": True,
         # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
-        options |= {"connect_args": {"connect_timeout": 3}, "pool_timeout": 5}
-    return options
+        "connect_args": {"connect_timeout": 3},
+        "pool_timeout": 5,
+    }
 
 
 SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}

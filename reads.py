@@ -50,6 +50,18 @@ class Related:
 
 STORES = select(stores.c.id, stores.c.name, stores.c.owner_id).order_by(stores.c.id)
 STORE = STORES.where(stores.c.id == bindparam("id"))
+# GET /store/<id>, the most read response: the store and its items in one statement.
+STORE_WITH_ITEMS = (
+    select(
+        *STORE.selected_columns,
+        items.c.id.label("item_id"),
+        items.c.name.label("item_name"),
+        items.c.price.label("item_price"),
+    )
+    .outerjoin(items, items.c.store_id == stores.c.id)
+    .where(stores.c.id == bindparam("id"))
+    .order_by(items.c.id)
+)
 ITEMS_OF_STORES = Related(items.c.store_id, items.c.id, items.c.name, items.c.price)
 TAGS_OF_STORES = Related(tags.c.store_id, tags.c.id, tags.c.name)
 
@@ -99,16 +111,11 @@ def one(conn: Connection, stmt: Select, id: int) -> Row:
 def store_list(conn: Connection, rows) -> list[dict]:
     """Stores, each with its plain items and tags."""
     items_of, tags_of = ITEMS_OF_STORES.of(conn, rows), TAGS_OF_STORES.of(conn, rows)
-    return [
-        {
-            "id": row.id,
-            "name": row.name,
-            "owner_id": row.owner_id,
-            "items": items_of[row.id],
-            "tags": tags_of[row.id],
-        }
-        for row in rows
-    ]
+    return [store_dict(row, items_of[row.id], tags_of[row.id]) for row in rows]
+
+
+def store_dict(row: Row, items: list[dict], tags: list[dict]) -> dict:
+    return {"id": row.id, "name": row.name, "owner_id": row.owner_id, "items": items, "tags": tags}
 
 
 def item_list(conn: Connection, rows) -> list[dict]:
@@ -146,7 +153,13 @@ def tag_list(conn: Connection, rows) -> list[dict]:
 
 def store(store_id: int) -> dict:
     with db.engine.connect() as conn:
-        return store_list(conn, [one(conn, STORE, store_id)])[0]
+        rows = conn.execute(STORE_WITH_ITEMS, {"id": store_id}).all() or abort(404)
+        items = [
+            {"id": row.item_id, "name": row.item_name, "price": row.item_price}
+            for row in rows
+            if row.item_id is not None  # a store without items: one row, NULL item
+        ]
+        return store_dict(rows[0], items, TAGS_OF_STORES.of(conn, rows[:1])[store_id])
 
 
 def item(item_id: int) -> dict:

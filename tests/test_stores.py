@@ -151,6 +151,30 @@ def test_get_one(client, auth):
     assert response.json == store
 
 
+def test_get_one_with_items_and_tags(client, auth):
+    """The store is read joined to its items: each item once, in id order, plain."""
+    headers = auth.headers()
+    store = make_store(client, headers)
+    other = make_store(client, headers, name="Other")
+    chair = make_item(client, headers, store["id"], name="Chair", price=9.5)
+    make_item(client, headers, other["id"], name="Elsewhere")
+    table = make_item(client, headers, store["id"], name="Table", price=0)
+    tag = make_tag(client, headers, store["id"])
+    client.post(f"/item/{chair['id']}/tag/{tag['id']}", headers=headers)
+    response = client.get(f"/store/{store['id']}")
+    assert response.status_code == 200
+    assert response.json == {
+        "id": store["id"],
+        "name": "Shop",
+        "owner_id": store["owner_id"],
+        "items": [
+            {"id": chair["id"], "name": "Chair", "price": 9.5},
+            {"id": table["id"], "name": "Table", "price": 0.0},
+        ],
+        "tags": [{"id": tag["id"], "name": "Furniture"}],
+    }
+
+
 @pytest.mark.parametrize("store_id", ["1", "99999999999999999999", "2147483648", "0", "-1"])
 def test_get_unknown(client, store_id):
     response = client.get(f"/store/{store_id}")
