@@ -30,7 +30,10 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    """SQLite ignores foreign keys unless asked, so cascades would differ from PostgreSQL."""
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite ignores foreign keys unless asked, so cascades would differ from PostgreSQL.
+    Write-ahead logging lets readers go on while a worker writes, and a commit costs
+    one sync instead of several (POST /item under load: see bench/README.md)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")

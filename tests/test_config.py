@@ -60,3 +60,19 @@ def test_postgres_connections_fail_fast():
     options = config.engine_options("postgresql+psycopg://u@db/x")
     assert options["pool_pre_ping"] is True
     assert options["connect_args"]["connect_timeout"] <= 5
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
+    """Every pooled SQLite connection: cascades as on PostgreSQL, readers beside a writer."""
+    from sqlalchemy import text
+
+    from db import db
+
+    app = create_app(
+        {"JWT_SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"}
+    )
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    with app.app_context():
+        db.engine.dispose()
