@@ -4,9 +4,11 @@ the database URLs that hosting providers hand out."""
 import stat
 
 import pytest
+from sqlalchemy import text
 
 import config
 from app import create_app
+from db import db
 
 
 def test_short_secret_refuses_to_start():
@@ -64,10 +66,6 @@ def test_postgres_connections_fail_fast():
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
     """Every pooled SQLite connection: cascades as on PostgreSQL, readers beside a writer."""
-    from sqlalchemy import text
-
-    from db import db
-
     app = create_app(
         {"JWT_SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"}
     )
