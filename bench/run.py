@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from seed import ITEMS_PER_STORE, PASSWORD, USERNAME
+from seed import ITEMS_PER_STORE, PASSWORD, USERNAME, WRITE_STORE_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -313,7 +313,7 @@ def main() -> int:
             common = {
                 "BENCH_USERNAME": USERNAME,
                 "BENCH_PASSWORD": PASSWORD,
-                "BENCH_STORE_ID": "1",
+                "BENCH_STORE_ID": str(WRITE_STORE_ID),
                 "BENCH_PREFIX": secrets.token_hex(4),
             }
             # Alternate: baseline, then each app, for every scenario.

@@ -1,4 +1,5 @@
-"""The benchmark's data: one user, 100 stores x 20 items x 2 tags (store 1 has 20 items).
+"""The benchmark's data: one user, 100 stores x 20 items x 2 tags (store 1 has 20 items),
+and store 101, empty, for the write scenario: its items stay off the list's first page.
 
     python bench/seed.py    # into DATABASE_URL, after `flask db upgrade`
 
@@ -17,6 +18,7 @@ from passwords import hash_password
 
 USERNAME, PASSWORD = "bencher", "bench password 123"
 STORES, ITEMS_PER_STORE, TAGS_PER_STORE = 100, 20, 2
+WRITE_STORE_ID = STORES + 1
 
 
 def seed(app) -> None:
@@ -37,7 +39,10 @@ def seed(app) -> None:
                 Item(name=f"item-{i}", price=i, tags=tags[: i % 3]) for i in range(ITEMS_PER_STORE)
             ]
             db.session.add(Store(name=f"store-{s}", owner_id=user.id, items=items, tags=tags))
+        writes = Store(name="writes", owner_id=user.id, items=[], tags=[])
+        db.session.add(writes)
         db.session.commit()
+        assert writes.id == WRITE_STORE_ID, writes.id
 
 
 if __name__ == "__main__":
