@@ -11,7 +11,7 @@ from flask_jwt_extended import (
 )
 from sqlalchemy import Row, bindparam, select
 
-from db import db
+from db import read_connection
 from models import LoginSession, User
 from schemas import AuthErrorSchema
 
@@ -97,7 +97,7 @@ def _load_user(_header: dict, claims: dict) -> Row | None:
     `current_user` is this read-only row (id, username, is_admin); a view that
     changes the user loads the model itself.
     """
-    with db.engine.connect() as conn:  # not the ORM session: a quarter of the cost
+    with read_connection() as conn:
         user = conn.execute(SESSION_USER, {"sid": claims["sid"]}).one_or_none()
     # Compared as text: a `sub` that is no integer must not reach the database.
     return user if user is not None and str(user.id) == claims["sub"] else None

@@ -4,7 +4,7 @@ import sqlite3
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Connection, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints let Alembic alter them on SQLite and PostgreSQL alike.
@@ -37,3 +37,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+
+def read_connection() -> Connection:
+    """A pooled connection outside the ORM session, for reads that build their JSON
+    from rows (reads.py, the token check in auth.py): the session's bookkeeping cost
+    more than their statements. On PostgreSQL it runs in autocommit, which saves the
+    BEGIN and ROLLBACK round trips; each statement still reads only committed rows,
+    as it would at READ COMMITTED. (SQLite sets no transaction up for a read anyway.)"""
+    conn = db.engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn

@@ -4,10 +4,11 @@ that schemas.py documents.
 Loading a page of 100 stores x 20 items as ORM objects and dumping them with
 marshmallow cost about 40 ms a request (bench/README.md): 2,100 objects built, then
 every attribute read a second time. These statements are built once, at import, and
-run with bound parameters, so SQLAlchemy reuses their compiled form; each nested
-relation is one more statement per response, never one per row. The views return
-these dicts as JSON directly; tests/test_schemathesis.py checks every response
-against the documented schema. Writes stay on the ORM.
+run with bound parameters on a plain connection (db.read_connection), so SQLAlchemy
+reuses their compiled form; each nested relation is one more statement per response,
+never one per row. The views return these dicts as JSON directly;
+tests/test_schemathesis.py checks every response against the documented schema.
+Writes stay on the ORM.
 """
 
 from collections import defaultdict
@@ -15,7 +16,7 @@ from collections import defaultdict
 from flask_smorest import abort
 from sqlalchemy import Connection, Row, Select, bindparam, select
 
-from db import db
+from db import read_connection
 from models import Item, Store, Tag, items_tags
 from pagination import paginate
 
@@ -147,12 +148,8 @@ def tag_list(conn: Connection, rows) -> list[dict]:
     ]
 
 
-# Each response is read on a connection of its own, outside the ORM session: the
-# session's bookkeeping cost more than the statements themselves.
-
-
 def store(store_id: int) -> dict:
-    with db.engine.connect() as conn:
+    with read_connection() as conn:
         rows = conn.execute(STORE_WITH_ITEMS, {"id": store_id}).all() or abort(404)
         items = [
             {"id": row.item_id, "name": row.item_name, "price": row.item_price}
@@ -163,22 +160,22 @@ def store(store_id: int) -> dict:
 
 
 def item(item_id: int) -> dict:
-    with db.engine.connect() as conn:
+    with read_connection() as conn:
         return item_list(conn, [one(conn, ITEM, item_id)])[0]
 
 
 def tag(tag_id: int) -> dict:
-    with db.engine.connect() as conn:
+    with read_connection() as conn:
         return tag_list(conn, [one(conn, TAG, tag_id)])[0]
 
 
 def store_page(pagination_parameters) -> list[dict]:
-    with db.engine.connect() as conn:
+    with read_connection() as conn:
         return store_list(conn, paginate(conn, STORES, pagination_parameters))
 
 
 def item_page(pagination_parameters, store_id: int | None = None) -> list[dict]:
-    with db.engine.connect() as conn:
+    with read_connection() as conn:
         if store_id is None:
             rows = paginate(conn, ITEMS, pagination_parameters)
         else:
@@ -187,7 +184,7 @@ def item_page(pagination_parameters, store_id: int | None = None) -> list[dict]:
 
 
 def tag_page(store_id: int, pagination_parameters) -> list[dict]:
-    with db.engine.connect() as conn:
+    with read_connection() as conn:
         one(conn, STORE, store_id)
         rows = paginate(conn, TAGS_IN_STORE, pagination_parameters, store_id=store_id)
         return tag_list(conn, rows)
