@@ -36,6 +36,9 @@ WORKERS = 2
 
 # name, method, path (app), baseline path, wrk mode, connections
 SCENARIOS = [
+    # No target: what the stack (flask-smorest, CORS, access log, teardowns) costs
+    # before any database work, the floor under every other ratio.
+    ("floor GET /health", "/health", "/ping", "get", CONNECTIONS),
     ("public read GET /store/1", "/store/1", "/ping", "get", CONNECTIONS),
     ("auth read GET /my-info", "/my-info", "/ping", "get", CONNECTIONS),
     ("write POST /item", "/item", "/echo", "item", CONNECTIONS),
