@@ -10,7 +10,7 @@ import uuid
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import delete, update
+from sqlalchemy import Row, delete, update
 
 from db import db
 from models import LoginSession, User
@@ -33,7 +33,8 @@ def start_session(user: User) -> LoginSession:
     return session
 
 
-def issue_tokens(user: User, session_id: str, refresh_jti: str, *, fresh: bool) -> dict:
+def issue_tokens(user: User | Row, session_id: str, refresh_jti: str, *, fresh: bool) -> dict:
+    """`user` is the model at login, the token's row (auth._load_user) at refresh."""
     return {
         "access_token": create_access_token(
             identity=str(user.id),
