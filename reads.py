@@ -49,6 +49,18 @@ class Related:
         return groups
 
 
+def with_plain_store(id_column, *columns) -> Select:
+    """Rows of the items or tags table joined to their store's id and name, by id."""
+    table = id_column.table
+    return (
+        select(
+            id_column, *columns, stores.c.id.label("store_id"), stores.c.name.label("store_name")
+        )
+        .join(stores, stores.c.id == table.c.store_id)
+        .order_by(id_column)
+    )
+
+
 STORES = select(stores.c.id, stores.c.name, stores.c.owner_id).order_by(stores.c.id)
 STORE = STORES.where(stores.c.id == bindparam("id"))
 # GET /store/<id>, the most read response: the store and its items in one statement.
@@ -66,33 +78,14 @@ STORE_WITH_ITEMS = (
 ITEMS_OF_STORES = Related(items.c.store_id, items.c.id, items.c.name, items.c.price)
 TAGS_OF_STORES = Related(tags.c.store_id, tags.c.id, tags.c.name)
 
-ITEMS = (
-    select(
-        items.c.id,
-        items.c.name,
-        items.c.price,
-        stores.c.id.label("store_id"),
-        stores.c.name.label("store_name"),
-    )
-    .join(stores, stores.c.id == items.c.store_id)
-    .order_by(items.c.id)
-)
+ITEMS = with_plain_store(items.c.id, items.c.name, items.c.price)
 ITEM = ITEMS.where(items.c.id == bindparam("id"))
 ITEMS_IN_STORE = ITEMS.where(items.c.store_id == bindparam("store_id"))
 TAGS_OF_ITEMS = Related(
     items_tags.c.item_id, tags.c.id, tags.c.name, join=(tags, tags.c.id == items_tags.c.tag_id)
 )
 
-TAGS = (
-    select(
-        tags.c.id,
-        tags.c.name,
-        stores.c.id.label("store_id"),
-        stores.c.name.label("store_name"),
-    )
-    .join(stores, stores.c.id == tags.c.store_id)
-    .order_by(tags.c.id)
-)
+TAGS = with_plain_store(tags.c.id, tags.c.name)
 TAG = TAGS.where(tags.c.id == bindparam("id"))
 TAGS_IN_STORE = TAGS.where(tags.c.store_id == bindparam("store_id"))
 ITEMS_OF_TAGS = Related(
