@@ -23,7 +23,7 @@ def confine_hooks(app: Flask, limiter: Limiter, blueprint: str) -> None:
     one blueprint's views: move its after-request and teardown hooks (headers,
     failure-only deductions) to that blueprint, and drop its before-request check of
     app-wide limits, which we have none of (the wrapped views check their own).
-    Together they cost about a tenth of GET /health."""
+    Together they were about 70 us of every request in-process, a quarter of GET /health."""
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     for hooks in (app.after_request_funcs, app.teardown_request_funcs):
         for hook in [hook for hook in hooks[None] if _bound_to(hook, limiter)]:
