@@ -6,23 +6,18 @@ from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
 
-import auth
-import cli
 import config
-import demo
-import errors
-import json_provider
 import models  # noqa: F401  (registers the tables for migrations)
-import passwords
-import ratelimit
-import requestlog
 import resources
+import security
 from db import db, migrate
+from web import demo, errors, openapi, requestlog
+from web.json import OrjsonProvider
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    app.json = json_provider.OrjsonProvider(app)
+    app.json = OrjsonProvider(app)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
@@ -30,14 +25,10 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db)
-    auth.init_app(app)
-    passwords.init_app(app)
     CORS(app, origins=app.config["CORS_ORIGINS"].split(","), expose_headers=["X-Pagination"])
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": config.SECURITY_SCHEMES}})
-    resources.register(api)
-    ratelimit.init_app(app)  # wraps the registered login and register views
+    resources.register(app, Api(app, spec_kwargs=openapi.SPEC_KWARGS))
+    security.init_app(app)  # after the blueprints: the rate limits wrap their views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
-    cli.init_app(app)
     demo.init_app(app)
     requestlog.init_app(app)
     return app

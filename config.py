@@ -91,6 +91,3 @@ def engine_options(url: str) -> dict:
         "connect_args": {"connect_timeout": 3},
         "pool_timeout": 5,
     }
-
-
-SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}

@@ -1,9 +1,10 @@
 """Marshmallow schemas: what the API reads and writes. Unknown fields are
 rejected (marshmallow's default RAISE), so `is_admin` or `id` cannot be mass-assigned."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # rows a list returns: default and most
 # PostgreSQL text cannot hold NUL (0x00): refuse it with 422 rather than fail with 500.
 # A pattern, so the OpenAPI document says it too.
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
@@ -38,9 +39,12 @@ class ItemSchema(PlainItemSchema):
     tags = fields.List(fields.Nested(PlainTagSchema), dump_only=True)
 
 
-class ItemUpdateSchema(Schema):
-    name = fields.Str(validate=[validate.Length(min=1, max=80), NO_NUL])
-    price = fields.Float(validate=validate.Range(min=0))
+class ItemUpdateSchema(ItemSchema):
+    """The item's own fields, each optional (load it with partial=True); an item
+    never moves to another store."""
+
+    class Meta:
+        exclude = ("store_id", "store", "tags")
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -48,10 +52,29 @@ class ItemUpdateSchema(Schema):
             raise ValidationError("Give a name, a price or both.", "_schema")
 
 
-class ItemQuerySchema(Schema):
-    class Meta:
-        unknown = "exclude"
+class ListArgsSchema(Schema):
+    """A list's query: keyset (`after`) or offset (`page`), never both."""
 
+    class Meta:
+        unknown = EXCLUDE
+
+    page_size = fields.Int(load_default=PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
+    after = fields.Int(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "Rows whose id is greater than this (keyset walking)."},
+    )
+    page = fields.Int(
+        validate=validate.Range(min=1),
+        metadata={"description": "Classic offset page, with totals in X-Pagination."},
+    )
+
+    @validates_schema
+    def _one_way_to_walk(self, data, **kwargs):
+        if "page" in data and "after" in data:
+            raise ValidationError("Use either ?page= or ?after=, not both.", "_schema")
+
+
+class ItemQuerySchema(ListArgsSchema):
     store_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from db import db
 from models import Item, Store, Tag, User
-from passwords import hash_password
+from security.passwords import hash_password
 
 USERNAME, PASSWORD = "bencher", "bench password 123"
 STORES, ITEMS_PER_STORE, TAGS_PER_STORE = 100, 20, 2

@@ -1,7 +1,7 @@
 """The API's blueprints, and the `<id:...>` URL converter they share."""
 
 import swagger_ui_bundle
-from flask import send_from_directory
+from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
@@ -17,15 +17,15 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
-def register(api: Api) -> None:
-    api._app.url_map.converters["id"] = IdConverter
+def register(app: Flask, api: Api) -> None:
+    app.url_map.converters["id"] = IdConverter
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
     for module in (users, stores, items, tags, health):
         api.register_blueprint(module.blp)
     # Swagger UI from the installed package, not a CDN: the docs work offline.
-    api._app.add_url_rule(
+    app.add_url_rule(
         "/swagger-ui-assets/<path:filename>",
         "swagger_ui_assets",
         lambda filename: send_from_directory(swagger_ui_bundle.swagger_ui_path, filename),

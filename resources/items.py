@@ -2,54 +2,44 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import abort
-from sqlalchemy.orm import selectinload
+from flask_smorest import Blueprint, abort
+from flask_smorest.error_handler import ErrorSchema
 
-import reads
-from auth import check_owner, protected
 from db import db
-from errors import ErrorSchema, json_body_errors
 from models import Item, Store
-from pagination import PAGINATION, Blueprint
-from schemas import (
-    AuthErrorSchema,
-    ItemQuerySchema,
-    ItemSchema,
-    ItemUpdateSchema,
-    MessageSchema,
-)
+from schemas import ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
+from security.access import check_owner, owner_only, protected
+from web import lists, reads
 
 blp = Blueprint("items", __name__, description="Items, in a store")
 
-WITH_RELATIONS = (selectinload(Item.store), selectinload(Item.tags))
+ITEM_UPDATE = ItemUpdateSchema(partial=True)
+SAME_NAME = "An item with that name exists in that store"
 
 
-def get_item_or_404(item_id: int) -> Item:
-    return db.session.get(Item, item_id, options=WITH_RELATIONS) or abort(404)
+def owned_item(item_id: int) -> Item:
+    """The item, if it exists (404) and the caller owns its store (403)."""
+    item = db.session.get(Item, item_id) or abort(404)
+    check_owner(item.store)
+    return item
 
 
 @blp.route("/item")
 class ItemList(MethodView):
-    @blp.arguments(ItemQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, ItemSchema(many=True))
-    @blp.paginate(**PAGINATION)
-    def get(self, pagination_parameters, store_id=None):
+    @blp.arguments(ItemQuerySchema, location="query")
+    @blp.response(200, ItemSchema(many=True), headers=lists.HEADERS)
+    def get(self, args):
         """List items; ?store_id= keeps one store's"""
-        return jsonify(reads.item_page(pagination_parameters, store_id))
+        body, headers = reads.item_page(args)
+        return jsonify(body), 200, headers
 
     @protected(blp)
     @blp.arguments(ItemSchema)
-    @json_body_errors(blp)
     @blp.response(201, ItemSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
-    @blp.alt_response(
-        409, schema=ErrorSchema, description="An item with that name exists in that store"
-    )
+    @owner_only(blp, missing="No such store", conflict=SAME_NAME)
     def post(self, data):
         """Create an item in a store you own"""
-        store = db.session.get(Store, data["store_id"]) or abort(404)
-        check_owner(store)
+        check_owner(db.session.get(Store, data["store_id"]) or abort(404))
         item = Item(**data, tags=[])
         db.session.add(item)
         db.session.commit()
@@ -65,39 +55,30 @@ class ItemById(MethodView):
         return jsonify(reads.item(item_id))
 
     @protected(blp)
-    @blp.arguments(ItemUpdateSchema)
-    @json_body_errors(blp)
-    # The body needs a name, a price or both: say so (minProperties) in the spec too.
+    @blp.arguments(ITEM_UPDATE)
+    # At least one field: say so (minProperties) in the spec, as the schema checks it.
     @blp.doc(
         requestBody={
             "content": {
-                "application/json": {"schema": {"allOf": [ItemUpdateSchema], "minProperties": 1}}
+                "application/json": {"schema": {"allOf": [ITEM_UPDATE], "minProperties": 1}}
             }
         }
     )
     @blp.response(200, ItemSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such item")
-    @blp.alt_response(
-        409, schema=ErrorSchema, description="An item with that name exists in that store"
-    )
+    @owner_only(blp, missing="No such item", conflict=SAME_NAME)
     def put(self, data, item_id):
-        """Change an item's name and/or price"""
-        item = get_item_or_404(item_id)
-        check_owner(item.store)
+        """Change an item's name, price and/or description"""
+        item = owned_item(item_id)
         for field, value in data.items():
             setattr(item, field, value)
         db.session.commit()
-        return item
+        return jsonify(reads.item(item_id))
 
     @protected(blp)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such item")
+    @owner_only(blp, missing="No such item")
     def delete(self, item_id):
         """Delete an item"""
-        item = get_item_or_404(item_id)
-        check_owner(item.store)
-        db.session.delete(item)
+        db.session.delete(owned_item(item_id))
         db.session.commit()
         return {"message": "Item deleted."}

@@ -2,30 +2,30 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import abort
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint, abort
+from flask_smorest.error_handler import ErrorSchema
 
-import reads
-from auth import check_owner, current_user, protected
 from db import db
-from errors import ErrorSchema, json_body_errors
 from models import Store
-from pagination import PAGINATION, Blueprint
-from schemas import AuthErrorSchema, MessageSchema, StoreSchema
+from schemas import ListArgsSchema, MessageSchema, StoreSchema
+from security.access import check_owner, owner_only, protected
+from web import lists, reads
 
 blp = Blueprint("stores", __name__, description="Stores, each owned by its creator")
 
 
 @blp.route("/store")
 class StoreList(MethodView):
-    @blp.response(200, StoreSchema(many=True))
-    @blp.paginate(**PAGINATION)
-    def get(self, pagination_parameters):
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, StoreSchema(many=True), headers=lists.HEADERS)
+    def get(self, args):
         """List stores with their items and tags"""
-        return jsonify(reads.store_page(pagination_parameters))
+        body, headers = reads.store_page(args)
+        return jsonify(body), 200, headers
 
     @protected(blp)
     @blp.arguments(StoreSchema)
-    @json_body_errors(blp)
     @blp.response(201, StoreSchema)
     @blp.alt_response(
         400,
@@ -50,8 +50,7 @@ class StoreById(MethodView):
 
     @protected(blp, fresh=True)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not the owner")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
+    @owner_only(blp, missing="No such store")
     def delete(self, store_id):
         """Delete a store (owner, fresh token) with its items, tags and links"""
         store = db.session.get(Store, store_id) or abort(404)

@@ -2,48 +2,44 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import abort
-from sqlalchemy.orm import selectinload
+from flask_smorest import Blueprint, abort
+from flask_smorest.error_handler import ErrorSchema
 
-import reads
-from auth import check_owner, protected
 from db import db
-from errors import ErrorSchema, json_body_errors
 from models import Item, Store, Tag
-from pagination import PAGINATION, Blueprint
-from resources.items import get_item_or_404
-from schemas import AuthErrorSchema, MessageSchema, TagAndItemSchema, TagSchema
+from schemas import ListArgsSchema, MessageSchema, TagAndItemSchema, TagSchema
+from security.access import check_owner, owner_only, protected
+from web import lists, reads
 
 blp = Blueprint("tags", __name__, description="Tags of a store's items")
 
-WITH_RELATIONS = (selectinload(Tag.store), selectinload(Tag.items))
-OWNER_ONLY = {"schema": AuthErrorSchema, "description": "Not the store's owner"}
 
-
-def get_tag_or_404(tag_id: int) -> Tag:
-    return db.session.get(Tag, tag_id, options=WITH_RELATIONS) or abort(404)
+def owned_tag(tag_id: int) -> Tag:
+    """The tag, if it exists (404) and the caller owns its store (403)."""
+    tag = db.session.get(Tag, tag_id) or abort(404)
+    check_owner(tag.store)
+    return tag
 
 
 @blp.route("/store/<id:store_id>/tag")
 class TagsInStore(MethodView):
-    @blp.response(200, TagSchema(many=True))
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, TagSchema(many=True), headers=lists.HEADERS)
     @blp.alt_response(404, schema=ErrorSchema, description="No such store")
-    @blp.paginate(**PAGINATION)
-    def get(self, store_id, pagination_parameters):
+    def get(self, args, store_id):
         """List a store's tags"""
-        return jsonify(reads.tag_page(store_id, pagination_parameters))
+        body, headers = reads.tag_page(store_id, args)
+        return jsonify(body), 200, headers
 
     @protected(blp)
     @blp.arguments(TagSchema)
-    @json_body_errors(blp)
     @blp.response(201, TagSchema)
     @blp.alt_response(
         400,
         schema=ErrorSchema,
         description="A tag with that name exists in that store, or the body is not valid JSON",
     )
-    @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, schema=ErrorSchema, description="No such store")
+    @owner_only(blp, missing="No such store")
     def post(self, data, store_id):
         """Create a tag in a store you own"""
         store = db.session.get(Store, store_id) or abort(404)
@@ -65,12 +61,10 @@ class TagById(MethodView):
     @protected(blp)
     @blp.response(202, MessageSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="Items still use the tag")
-    @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, schema=ErrorSchema, description="No such tag")
+    @owner_only(blp, missing="No such tag")
     def delete(self, tag_id):
         """Delete a tag that no item uses"""
-        tag = get_tag_or_404(tag_id)
-        check_owner(tag.store)
+        tag = owned_tag(tag_id)
         if tag.items:
             abort(400, message="Tag is still used by items: unlink them first.")
         db.session.delete(tag)
@@ -83,21 +77,19 @@ class LinkTagsToItem(MethodView):
     @protected(blp)
     @blp.response(201, TagSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The tag belongs to another store")
-    @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, schema=ErrorSchema, description="No such item or tag")
+    @owner_only(blp, missing="No such item or tag")
     def post(self, item_id, tag_id):
         """Link an item to a tag of the same store (linking twice is harmless)"""
         item, tag = linkable(item_id, tag_id)
         if tag not in item.tags:
             item.tags.append(tag)
             db.session.commit()
-        return tag
+        return jsonify(reads.tag(tag_id)), 201
 
     @protected(blp)
     @blp.response(200, TagAndItemSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The item is not linked to the tag")
-    @blp.alt_response(403, **OWNER_ONLY)
-    @blp.alt_response(404, schema=ErrorSchema, description="No such item or tag")
+    @owner_only(blp, missing="No such item or tag")
     def delete(self, item_id, tag_id):
         """Unlink an item from a tag"""
         item, tag = linkable(item_id, tag_id)
@@ -105,12 +97,14 @@ class LinkTagsToItem(MethodView):
             abort(400, message="The item is not linked to that tag.")
         item.tags.remove(tag)
         db.session.commit()
-        return {"message": "Item removed from tag", "item": item, "tag": tag}
+        message = "Item removed from tag"
+        return jsonify(message=message, item=reads.item(item_id), tag=reads.tag(tag_id))
 
 
-def linkable(item_id: int, tag_id: int) -> tuple[Item, Tag]:
-    item = get_item_or_404(item_id)
-    tag = get_tag_or_404(tag_id)
+def linkable(item_id: int, tag_id: int) -> tuple:
+    """An item and a tag of the same store, both the caller's."""
+    item = db.session.get(Item, item_id) or abort(404)
+    tag = db.session.get(Tag, tag_id) or abort(404)
     check_owner(item.store)
     if tag.store_id != item.store_id:
         abort(400, message="The tag belongs to another store than the item.")

@@ -2,15 +2,13 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_jwt_extended import get_jwt
+from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint, abort
+from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import select
 
-from auth import check_self_or_admin, current_user, invalid_credentials, protected, token_revoked
 from db import db
-from errors import ErrorSchema, json_body_errors
 from models import User
-from passwords import hash_password, verify_password
 from schemas import (
     AuthErrorSchema,
     CredentialsErrorSchema,
@@ -20,14 +18,17 @@ from schemas import (
     TokensSchema,
     UserSchema,
 )
-from tokens import (
+from security.access import check_self_or_admin, protected
+from security.errors import invalid_credentials, token_revoked
+from security.passwords import hash_password, verify_password
+from security.sessions import (
     end_all_sessions,
     end_session,
-    issue_tokens,
     prune_expired_sessions,
     rotate_refresh_token,
     start_session,
 )
+from security.tokens import issue_tokens
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
 
@@ -35,7 +36,6 @@ blp = Blueprint("users", __name__, description="Accounts and tokens")
 @blp.route("/register")
 class Register(MethodView):
     @blp.arguments(UserSchema)
-    @json_body_errors(blp)
     @blp.response(201, MessageSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="Username taken")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many sign-ups from this client")
@@ -49,7 +49,6 @@ class Register(MethodView):
 @blp.route("/login")
 class Login(MethodView):
     @blp.arguments(LoginSchema)
-    @json_body_errors(blp)
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins")
@@ -103,7 +102,9 @@ class MyInfo(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
         """The token's user"""
-        return jsonify(current_user._asdict())  # already the response: (id, username, is_admin)
+        return jsonify(
+            id=current_user.id, username=current_user.username, is_admin=current_user.is_admin
+        )
 
 
 @blp.route("/my-info/password")
@@ -117,7 +118,6 @@ class MyPassword(MethodView):
         description="Wrong current password, or a missing, invalid, stale or revoked token",
     )
     @blp.arguments(PasswordChangeSchema)
-    @json_body_errors(blp)
     @blp.response(200, MessageSchema)
     def put(self, data):
         """Change my password (fresh token): every session of mine ends"""

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-import passwords
 import resources.users
 from app import create_app
 from db import db
 from models import Item, Store, Tag, User
+from security import passwords
 from tests.conftest import (
     ADMIN_REQUIRED,
     EXPIRED,

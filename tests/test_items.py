@@ -237,3 +237,4 @@ def test_delete_unknown(client, owner):
     response = client.delete("/item/42", headers=owner)
     assert response.status_code == 404
     assert response.json["code"] == 404
+

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, send_from_directory
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 blp = Blueprint("demo", __name__)
 

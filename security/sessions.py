@@ -2,15 +2,14 @@
 
 A session row lives from a password login until logout, a detected refresh-token
 replay, a password change, user deletion or its expiry. A token is valid only while
-its session row exists (see auth._load_user), so every worker and restart agrees.
+its session row exists (see security/tokens.load_user), so every worker and restart agrees.
 """
 
 import time
 import uuid
 
 from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import Row, delete, update
+from sqlalchemy import delete, update
 
 from db import db
 from models import LoginSession, User
@@ -31,21 +30,6 @@ def start_session(user: User) -> LoginSession:
     )
     db.session.add(session)
     return session
-
-
-def issue_tokens(user: User | Row, session_id: str, refresh_jti: str, *, fresh: bool) -> dict:
-    """`user` is the model at login, the token's row (auth._load_user) at refresh."""
-    return {
-        "access_token": create_access_token(
-            identity=str(user.id),
-            fresh=fresh,
-            additional_claims={"is_admin": user.is_admin, "sid": session_id},
-        ),
-        "refresh_token": create_refresh_token(
-            identity=str(user.id),
-            additional_claims={"sid": session_id, "jti": refresh_jti},
-        ),
-    }
 
 
 def rotate_refresh_token(session_id: str, spent_jti: str) -> str | None:

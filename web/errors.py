@@ -2,7 +2,6 @@
 {"code", "status", "message"?, "errors"?}. Never HTML, never a traceback or SQL."""
 
 from flask import Flask, current_app
-from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -24,27 +23,6 @@ MESSAGES = {
     413: "The request body is larger than the 1 MiB limit.",
     500: "An unexpected error occurred.",
 }
-
-
-BODY_ERRORS = {
-    400: "The request body is not valid JSON",
-    413: "The request body is larger than 1 MiB",
-}
-
-
-def json_body_errors(blp):
-    """Document the errors any JSON body can get (400 malformed, 413 too large; 422
-    comes with blp.arguments). Put it above the operation's own alt_responses: a code
-    they already document keeps their description."""
-
-    def decorator(fn):
-        documented = getattr(fn, "_apidoc", {}).get("response", {}).get("responses", {})
-        for code, description in BODY_ERRORS.items():
-            if code not in documented:
-                fn = blp.alt_response(code, schema=ErrorSchema, description=description)(fn)
-        return fn
-
-    return decorator
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:

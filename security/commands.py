@@ -1,4 +1,4 @@
-"""`flask` commands for operators."""
+"""`flask` commands for operators: admins, session pruning, and a token inspector."""
 
 import json
 import time
@@ -10,12 +10,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from auth import REQUIRED_CLAIMS
 from db import db
 from models import LoginSession, User
-from passwords import hash_password
 from schemas import UserSchema
-from tokens import prune_expired_sessions
+from security.passwords import hash_password
+from security.sessions import prune_expired_sessions
+from security.tokens import REQUIRED_CLAIMS
 
 
 @click.command("create-admin")

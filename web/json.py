@@ -5,7 +5,7 @@ non-ASCII text goes out as UTF-8 rather than \\u escapes, as JSON allows. Reques
 bodies are still parsed by the json module."""
 
 import orjson
-from flask import Response
+from flask import Response, current_app
 from flask.json.provider import DefaultJSONProvider
 
 OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
@@ -13,10 +13,12 @@ OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEW
 
 class OrjsonProvider(DefaultJSONProvider):
     def response(self, *args, **kwargs) -> Response:
+        """`jsonify`: one positional value, or keyword arguments as an object."""
+        if args and kwargs:
+            raise TypeError("jsonify() behavior undefined when passed both args and kwargs")
+        value = (args[0] if len(args) == 1 else list(args)) if args else (kwargs or None)
         options = OPTIONS
-        if (self.compact is None and self._app.debug) or self.compact is False:
+        if (self.compact is None and current_app.debug) or self.compact is False:
             options |= orjson.OPT_INDENT_2
-        body = orjson.dumps(
-            self._prepare_response_obj(args, kwargs), default=self.default, option=options
-        )
-        return self._app.response_class(body, mimetype=self.mimetype)
+        body = orjson.dumps(value, default=self.default, option=options)
+        return current_app.response_class(body, mimetype=self.mimetype)

@@ -1,0 +1,19 @@
+"""The security core, one module a concern:
+
+- tokens: what a JWT must carry, how it is checked, the exact 401 bodies;
+- sessions: login sessions, the database state that revokes tokens;
+- access: the decorators and owner/admin checks views put on themselves;
+- passwords: argon2id hashing; limits: rate limits; commands: the operator's CLI.
+"""
+
+from flask import Flask
+
+from security import commands, limits, passwords, tokens
+
+
+def init_app(app: Flask) -> None:
+    """Call after the blueprints are registered: the rate limits wrap their views."""
+    tokens.jwt.init_app(app)
+    passwords.init_app(app)
+    limits.init_app(app)
+    commands.init_app(app)

@@ -1,0 +1,55 @@
+"""Who may call what: the decorators views put on themselves, and the owner and
+admin checks. Each also documents its error responses in the OpenAPI spec, so a
+view's decorators are its whole access story."""
+
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
+
+from schemas import AuthErrorSchema
+from security.errors import admin_required, forbidden
+
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def protected(blp: Blueprint, *, fresh: bool = False, refresh: bool = False):
+    """jwt_required, plus the OpenAPI security requirement and 401 response."""
+
+    def decorator(fn):
+        fn = blp.alt_response(
+            401, schema=AuthErrorSchema, description="Missing, invalid, expired or revoked token"
+        )(fn)
+        fn = blp.doc(security=BEARER_SECURITY)(fn)
+        return jwt_required(fresh=fresh, refresh=refresh)(fn)
+
+    return decorator
+
+
+def owner_only(blp: Blueprint, missing: str, conflict: str | None = None):
+    """The responses every write inside a store can get: 403 for anyone but its owner
+    (or an admin), 404 for what does not exist, and 409 where a name must be unique."""
+
+    def decorator(fn):
+        fn = blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")(fn)
+        fn = blp.alt_response(404, schema=ErrorSchema, description=missing)(fn)
+        if conflict:
+            fn = blp.alt_response(409, schema=ErrorSchema, description=conflict)(fn)
+        return fn
+
+    return decorator
+
+
+def is_admin() -> bool:
+    return bool(get_jwt().get("is_admin"))
+
+
+def check_owner(store) -> None:
+    """Only the store's owner or an admin may change it or anything in it."""
+    if store.owner_id != current_user.id and not is_admin():
+        forbidden()
+
+
+def check_self_or_admin(user_id: int) -> None:
+    """403 for anyone else's id, existing or not, so ids cannot be probed."""
+    if current_user.id != user_id and not is_admin():
+        admin_required()

@@ -1,0 +1,91 @@
+"""JSON Web Tokens: what this API signs, what it accepts, and the contract's exact 401
+bodies for everything it refuses. A token is only as alive as its login session
+(security/sessions.py): the check here is one indexed query per request."""
+
+import jwt as pyjwt
+from flask import current_app
+from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+from sqlalchemy import Row, bindparam, select
+
+from db import read_connection
+from models import LoginSession, User
+from security.errors import auth_error, token_revoked
+
+REQUIRED_CLAIMS = ("sub", "jti", "exp", "type", "sid")
+
+jwt = JWTManager()
+jwt.expired_token_loader(
+    lambda *_: auth_error(401, message="The token has expired.", error="token_expired")
+)
+jwt.unauthorized_loader(
+    lambda *_: auth_error(
+        401, description="Request does not contain an access token.", error="authorization_required"
+    )
+)
+jwt.needs_fresh_token_loader(
+    lambda *_: auth_error(401, description="The token is not fresh.", error="fresh_token_required")
+)
+jwt.revoked_token_loader(token_revoked)
+jwt.user_lookup_error_loader(token_revoked)
+
+
+@jwt.invalid_token_loader  # also answers a token of the wrong type
+@jwt.token_verification_failed_loader
+def invalid_token(*_):
+    return auth_error(401, message="Signature verification failed.", error="invalid_token")
+
+
+@jwt.decode_key_loader
+def key_for(header: dict, claims: dict) -> str:
+    """Reject tokens lacking a required claim before looking at anything else.
+
+    flask-jwt-extended fills in a missing `type` or `jti` with defaults, so the check
+    has to see the claims as they were sent; the signature is verified right after.
+    """
+    missing = [claim for claim in REQUIRED_CLAIMS if claim not in claims]
+    if missing:
+        raise pyjwt.MissingRequiredClaimError(missing[0])
+    if claims["type"] not in ("access", "refresh"):
+        raise pyjwt.InvalidTokenError("unknown token type")
+    if not isinstance(claims["sub"], str) or not isinstance(claims["sid"], str):
+        raise pyjwt.InvalidTokenError("sub and sid must be strings")
+    return current_app.config["JWT_SECRET_KEY"]
+
+
+users, sessions = User.__table__, LoginSession.__table__
+# Built once: every authenticated request runs it, and SQLAlchemy reuses its compiled form.
+SESSION_USER = (
+    select(users.c.id, users.c.username, users.c.is_admin)
+    .join(sessions, sessions.c.user_id == users.c.id)
+    .where(sessions.c.id == bindparam("sid"))
+)
+
+
+@jwt.user_lookup_loader
+def load_user(_header: dict, claims: dict) -> Row | None:
+    """One indexed query: the token's live login session joined to its user.
+
+    No row means the session was logged out, replayed, ended by a password change
+    or the user was deleted: flask-jwt-extended then answers `token_revoked`.
+    `current_user` is this read-only row (id, username, is_admin); a view that
+    changes the user loads the model itself.
+    """
+    with read_connection() as conn:
+        user = conn.execute(SESSION_USER, {"sid": claims["sid"]}).one_or_none()
+    # Compared as text: a `sub` that is no integer must not reach the database.
+    return user if user is not None and str(user.id) == claims["sub"] else None
+
+
+def issue_tokens(user: User | Row, session_id: str, refresh_jti: str, *, fresh: bool) -> dict:
+    """`user` is the model at login, the token's row (load_user) at refresh."""
+    return {
+        "access_token": create_access_token(
+            identity=str(user.id),
+            fresh=fresh,
+            additional_claims={"is_admin": user.is_admin, "sid": session_id},
+        ),
+        "refresh_token": create_refresh_token(
+            identity=str(user.id),
+            additional_claims={"sid": session_id, "jti": refresh_jti},
+        ),
+    }

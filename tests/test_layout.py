@@ -1,0 +1,104 @@
+"""The codebase stays changeable: no reaching into other libraries' private names, and
+the app starts under the settings other people's test suites and operators use."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from db import db
+from tests.conftest import PASSWORD, SECRET
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP = {"tests", "migrations", ".venv", "node_modules"}
+PROJECT = {p.stem for p in ROOT.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+
+
+def project_files() -> list[Path]:
+    return [
+        path
+        for path in ROOT.rglob("*.py")
+        if not SKIP & set(path.relative_to(ROOT).parts[:-1]) and "node_modules" not in path.parts
+    ]
+
+
+def private_uses(tree: ast.AST) -> list[str]:
+    """`x._name` where x is not self/cls, and `from lib import _name` of other libraries."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            owner = node.value.id if isinstance(node.value, ast.Name) else None
+            if not node.attr.startswith("__") and owner not in ("self", "cls"):
+                found.append(f"{ast.unparse(node)} (line {node.lineno})")
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] not in PROJECT:
+            found += [f"from {node.module} import {a.name}" for a in node.names if a.name[0] == "_"]
+    return found
+
+
+def test_no_private_names_of_other_libraries():
+    files = project_files()
+    assert len(files) > 20
+    uses = {str(p.relative_to(ROOT)): private_uses(ast.parse(p.read_text())) for p in files}
+    assert {path: found for path, found in uses.items() if found} == {}
+
+
+def make(tmp_path, **settings):
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "JWT_SECRET_KEY": SECRET}
+        | settings
+    )
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def walk_through(app) -> None:
+    """Register, log in, create a store: the app works end to end."""
+    client = app.test_client()
+    user = {"username": "course", "password": PASSWORD}
+    assert client.post("/register", json=user).status_code == 201
+    token = client.post("/login", json=user).json["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/store", json={"name": "S"}, headers=headers).status_code == 201
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_flask_limiters_own_switch_turns_limits_off(tmp_path):
+    app = make(tmp_path, RATELIMIT_ENABLED=False, RATELIMIT_LOGIN_FAILURES="1 per minute")
+    client = app.test_client()
+    wrong = {"username": "nobody", "password": "wrong password"}
+    assert [client.post("/login", json=wrong).status_code for _ in range(3)] == [401] * 3
+    walk_through(app)
+
+
+def test_the_course_suites_usual_config(tmp_path):
+    """What the classic course's conftest passes: an in-memory database, TESTING."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PROPAGATE_EXCEPTIONS": True,
+            "JWT_SECRET_KEY": SECRET,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    walk_through(app)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("JWT_ACCESS_TOKEN_EXPIRES", "60"),
+        ("JWT_REFRESH_TOKEN_EXPIRES", "120"),
+        ("RATELIMIT_LOGIN_FAILURES", "3 per hour"),
+        ("RATELIMIT_REGISTER", "5 per hour"),
+        ("RATELIMIT_STORAGE_URI", "memory://"),
+        ("CORS_ORIGINS", "https://a.example,https://b.example"),
+    ],
+)
+def test_every_documented_setting_at_a_non_default_value(monkeypatch, tmp_path, name, value):
+    monkeypatch.setenv(name, value)
+    walk_through(make(tmp_path))
