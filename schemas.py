@@ -34,6 +34,7 @@ class StoreSchema(PlainStoreSchema):
 
 
 class ItemSchema(PlainItemSchema):
+    description = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
     store_id = fields.Int(required=True, load_only=True, validate=validate.Range(min=1, max=MAX_ID))
     store = fields.Nested(PlainStoreSchema, dump_only=True)
     tags = fields.List(fields.Nested(PlainTagSchema), dump_only=True)
@@ -49,7 +50,7 @@ class ItemUpdateSchema(ItemSchema):
     @validates_schema
     def _not_empty(self, data, **kwargs):
         if not data:
-            raise ValidationError("Give a name, a price or both.", "_schema")
+            raise ValidationError("Give a name, a price, a description or several.", "_schema")
 
 
 class ListArgsSchema(Schema):

@@ -20,6 +20,7 @@ class Item(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     price: Mapped[float]
+    description: Mapped[str | None] = mapped_column(String(500))
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
 
     store: Mapped[Store] = relationship(back_populates="items")

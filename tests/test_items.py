@@ -11,6 +11,7 @@ def test_create(client, owner, store):
         "id": response.json["id"],
         "name": "Chair",
         "price": 9.5,
+        "description": None,
         "store": {"id": store["id"], "name": "Shop"},
         "tags": [],
     }
@@ -238,3 +239,54 @@ def test_delete_unknown(client, owner):
     assert response.status_code == 404
     assert response.json["code"] == 404
 
+
+def test_description_is_optional_and_null_when_unset(client, owner, store):
+    plain = make_item(client, owner, store["id"], "Plain")
+    described = client.post(
+        "/item",
+        json={"name": "Lamp", "price": 20, "store_id": store["id"], "description": "Warm light"},
+        headers=owner,
+    ).json
+    assert plain["description"] is None
+    assert described["description"] == "Warm light"
+    assert client.get(f"/item/{described['id']}").json["description"] == "Warm light"
+    assert [i["description"] for i in client.get("/item").json] == [None, "Warm light"]
+
+
+def test_description_never_in_a_plain_item(client, owner, store):
+    item = client.post(
+        "/item",
+        json={"name": "Lamp", "price": 20, "store_id": store["id"], "description": "Warm"},
+        headers=owner,
+    ).json
+    tag = make_tag(client, owner, store["id"])
+    client.post(f"/item/{item['id']}/tag/{tag['id']}", headers=owner)
+    assert client.get(f"/store/{store['id']}").json["items"] == [
+        {"id": item["id"], "name": "Lamp", "price": 20.0}
+    ]
+    assert client.get(f"/tag/{tag['id']}").json["items"] == [
+        {"id": item["id"], "name": "Lamp", "price": 20.0}
+    ]
+
+
+def test_description_set_and_cleared_by_put(client, owner, store):
+    item = make_item(client, owner, store["id"])
+    url = f"/item/{item['id']}"
+    set_ = client.put(url, json={"description": "Oak"}, headers=owner)
+    assert set_.status_code == 200 and set_.json["description"] == "Oak"
+    assert set_.json["name"] == item["name"]
+    cleared = client.put(url, json={"description": None}, headers=owner)
+    assert cleared.status_code == 200 and cleared.json["description"] is None
+
+
+@pytest.mark.parametrize("description", ["x" * 501, 5, ["a"]])
+def test_description_rejected(client, owner, store, description):
+    body = {"name": "Lamp", "price": 1, "store_id": store["id"], "description": description}
+    response = client.post("/item", json=body, headers=owner)
+    assert response.status_code == 422
+    assert "description" in response.json["errors"]["json"]
+
+
+def test_description_of_500_characters(client, owner, store):
+    body = {"name": "Lamp", "price": 1, "store_id": store["id"], "description": "é" * 500}
+    assert client.post("/item", json=body, headers=owner).json["description"] == "é" * 500
