@@ -32,6 +32,9 @@ LUA = Path(__file__).resolve().parent / "report.lua"
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
 ONLY = os.environ.get("BENCH_ONLY", "")  # e.g. "GET /store/1,login": scenarios to run
+# Another checkout of the project (e.g. `git worktree add /tmp/before <commit>`): its app
+# runs beside this one on SQLite, interleaved scenario by scenario, as "before".
+COMPARE = os.environ.get("BENCH_COMPARE", "")
 WORKERS = 2
 
 # name, method, path (app), baseline path, wrk mode, connections
@@ -71,13 +74,13 @@ def base_env(database_url: str) -> dict:
     }
 
 
-def seed(env: dict) -> None:
+def seed(env: dict, root: Path = ROOT) -> None:
     """`flask db upgrade`, then bench/seed.py: one user, 100 stores x 20 items x 2 tags."""
     for command in (
         [BIN / "flask", "db", "upgrade"],
-        [sys.executable, Path(__file__).parent / "seed.py"],
+        [sys.executable, root / "bench" / "seed.py"],
     ):
-        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
 
 
 class Server:
@@ -90,7 +93,7 @@ class Server:
             "w", prefix=f"bench-{name}-", suffix=".log", delete=False
         )
         self.proc = subprocess.Popen(
-            [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", "--workers", str(WORKERS), target],
+            [BIN / "gunicorn", "-c", cwd / "gunicorn.conf.py", "--workers", str(WORKERS), target],
             cwd=cwd,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -279,19 +282,21 @@ def row(name, label, r, base=None):
 
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="stores-bench-"))
-    backends = [("sqlite", f"sqlite:///{tmp / 'bench.db'}")]
+    backends = [("sqlite", f"sqlite:///{tmp / 'bench.db'}", ROOT)]
+    if COMPARE:
+        backends.append(("sqlite, before", f"sqlite:///{tmp / 'before.db'}", Path(COMPARE)))
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql")):
-        backends.append(("postgresql", url))
+        backends.append(("postgresql", url, ROOT))
     servers = []
     try:
         bare = Server("bare", "bench.bare:app", base_env(backends[0][1]), ROOT)
         servers.append(bare)
         apps = []
-        for label, database_url in backends:
+        for label, database_url, root in backends:
             env = base_env(database_url)
-            seed(env)
-            server = Server(label, "app:create_app()", env, ROOT)
+            seed(env, root)
+            server = Server(label, "app:create_app()", env, root)
             servers.append(server)
             status, tokens = call(
                 server.port, "POST", "/login", {"username": USERNAME, "password": PASSWORD}

@@ -4,9 +4,8 @@ production, process memory by default (and as the fallback while Redis is down).
 
 Each app gets its own Limiter, so two apps in one process never share counters
 unless they share a Redis. Only public Flask-Limiter API is used: the limits wrap
-the registered view functions. Its per-request hooks run on every request (about
-70 us in-process, measured in bench/README.md); that is the price of not reaching
-into its internals."""
+the registered view functions, and a request filter tells its per-request hook that
+every other endpoint is exempt before it resolves any limit (bench/README.md)."""
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -43,3 +42,4 @@ def init_app(app: Flask) -> None:
     }
     for endpoint, limit in limits.items():
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    limiter.request_filter(lambda: request.endpoint not in limits)
