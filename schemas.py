@@ -11,6 +11,22 @@ NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters."
 NAME = {"required": True, "validate": [validate.Length(min=1, max=80), NO_NUL]}
 
 
+NESTED_LIMIT = 100
+
+
+def nested_list(schema: type[Schema], rest: str) -> fields.List:
+    """A nested array, cut to its first NESTED_LIMIT rows by id (web/reads.py cuts it)."""
+    return fields.List(
+        fields.Nested(schema),
+        dump_only=True,
+        metadata={
+            "maxItems": NESTED_LIMIT,
+            "description": f"At most the first {NESTED_LIMIT}, ordered by id. An array of "
+            f"exactly {NESTED_LIMIT} may have been cut; the rest: {rest}.",
+        },
+    )
+
+
 class PlainStoreSchema(Schema):
     id = fields.Int(dump_only=True)
     name = fields.Str(**NAME)
@@ -29,15 +45,15 @@ class PlainTagSchema(Schema):
 
 class StoreSchema(PlainStoreSchema):
     owner_id = fields.Int(dump_only=True, allow_none=True)
-    items = fields.List(fields.Nested(PlainItemSchema), dump_only=True)
-    tags = fields.List(fields.Nested(PlainTagSchema), dump_only=True)
+    items = nested_list(PlainItemSchema, "GET /item?store_id={id}&after={last id}")
+    tags = nested_list(PlainTagSchema, "GET /store/{id}/tag?after={last id}")
 
 
 class ItemSchema(PlainItemSchema):
     description = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
     store_id = fields.Int(required=True, load_only=True, validate=validate.Range(min=1, max=MAX_ID))
     store = fields.Nested(PlainStoreSchema, dump_only=True)
-    tags = fields.List(fields.Nested(PlainTagSchema), dump_only=True)
+    tags = nested_list(PlainTagSchema, "GET /store/{store id}/tag lists all the store's tags")
 
 
 class ItemUpdateSchema(ItemSchema):
@@ -77,11 +93,12 @@ class ListArgsSchema(Schema):
 
 class ItemQuerySchema(ListArgsSchema):
     store_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+    tag_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class TagSchema(PlainTagSchema):
     store = fields.Nested(PlainStoreSchema, dump_only=True)
-    items = fields.List(fields.Nested(PlainItemSchema), dump_only=True)
+    items = nested_list(PlainItemSchema, "GET /item?tag_id={id}&after={last id}")
 
 
 class TagAndItemSchema(Schema):

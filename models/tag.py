@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import db
@@ -15,11 +15,15 @@ if TYPE_CHECKING:
 
 class Tag(db.Model):
     __tablename__ = "tags"
-    __table_args__ = (UniqueConstraint("store_id", "name"),)
+    # (store_id, id) serves a store's list walked by id: `store_id = ? AND id > ?`.
+    __table_args__ = (
+        UniqueConstraint("store_id", "name"),
+        Index("ix_tags_store_id_id", "store_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
 
     store: Mapped[Store] = relationship(back_populates="tags")
     items: Mapped[list[Item]] = relationship(

@@ -29,7 +29,7 @@ class ItemList(MethodView):
     @blp.arguments(ItemQuerySchema, location="query")
     @blp.response(200, ItemSchema(many=True), headers=lists.HEADERS)
     def get(self, args):
-        """List items; ?store_id= keeps one store's"""
+        """List items; ?store_id= keeps one store's, ?tag_id= one tag's"""
         body, headers = reads.item_page(args)
         return jsonify(body), 200, headers
 

@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 
 from db import db
 from models import Item, Store, Tag, User
-from web.reads import NESTED_LIMIT
+from schemas import NESTED_LIMIT
 
 SIZES = (1, 10, 200)
 

@@ -11,6 +11,8 @@ Deterministic (derandomized, no example database) and bounded by max_examples.
 operations are driven through their hypothesis strategies directly.)
 """
 
+import itertools
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -24,6 +26,7 @@ from security.passwords import hash_password
 from tests.conftest import PASSWORD, bearer
 
 USERNAME = "fuzzer"
+FRESH_IDS = itertools.count(10_000)  # ids for a deleted fuzzer account brought back
 MAX_EXAMPLES = 30
 STATEFUL_EXAMPLES = 25
 STEPS = 8
@@ -52,7 +55,11 @@ def fresh_tokens(app, client) -> dict:
     with app.app_context():
         user = db.session.execute(db.select(User).filter_by(username=USERNAME)).scalar_one_or_none()
         if user is None:
-            db.session.add(User(username=USERNAME, password=hash_password(PASSWORD)))
+            # Back under an id nobody had: SQLite would hand out the deleted (highest) id
+            # again, and schemathesis would rightly see the deleted user "still there".
+            db.session.add(
+                User(id=next(FRESH_IDS), username=USERNAME, password=hash_password(PASSWORD))
+            )
         else:
             user.password = hash_password(PASSWORD)
         db.session.commit()

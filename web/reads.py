@@ -21,13 +21,9 @@ from sqlalchemy import Connection, Row, and_, bindparam, inspect, or_, select
 from sqlalchemy.orm import RelationshipProperty
 
 from db import read_connection
-from models import Item, Store, Tag
-from schemas import ItemSchema, StoreSchema, TagSchema
+from models import Item, Store, Tag, items_tags
+from schemas import NESTED_LIMIT, ItemSchema, StoreSchema, TagSchema
 from web.lists import fetch
-
-# A nested list holds at most this many rows (the first, by id): no response grows
-# without bound; the rest is reached through the list endpoints.
-NESTED_LIMIT = 100
 
 
 class Related:
@@ -172,7 +168,16 @@ ITEM = Shape(ItemSchema, Item)
 TAG = Shape(TagSchema, Tag)
 stores, items, tags = Store.__table__, Item.__table__, Tag.__table__
 STORE_EXISTS = select(stores.c.id).where(stores.c.id == bindparam("id"))
-ITEMS_IN_STORE = ITEM.rows.where(items.c.store_id == bindparam("store_id"))
+ITEM_FILTERS = {
+    "store_id": items.c.store_id == bindparam("store_id"),
+    "tag_id": items.c.id.in_(
+        select(items_tags.c.item_id).where(items_tags.c.tag_id == bindparam("tag_id"))
+    ),
+}
+ITEM_LISTS = {  # every combination of the filters, in ITEM_FILTERS' order
+    names: ITEM.rows.where(*(ITEM_FILTERS[name] for name in names))
+    for names in ((), ("store_id",), ("tag_id",), ("store_id", "tag_id"))
+}
 TAGS_IN_STORE = TAG.rows.where(tags.c.store_id == bindparam("store_id"))
 
 
@@ -199,11 +204,11 @@ def store_page(args: dict) -> tuple[list[dict], dict]:
 
 
 def item_page(args: dict) -> tuple[list[dict], dict]:
+    """Items, of one store (?store_id=) and/or with one tag (?tag_id=)."""
+    filters = tuple(name for name in ITEM_FILTERS if name in args)
     with read_connection() as conn:
-        if "store_id" in args:
-            rows, headers = fetch(conn, ITEMS_IN_STORE, items.c.id, args, store_id=args["store_id"])
-        else:
-            rows, headers = fetch(conn, ITEM.rows, items.c.id, args)
+        stmt, params = ITEM_LISTS[filters], {name: args[name] for name in filters}
+        rows, headers = fetch(conn, stmt, items.c.id, args, **params)
         return ITEM.dump(conn, rows), headers
 
 

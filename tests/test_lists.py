@@ -1,0 +1,234 @@
+"""Lists walked by keyset: following `Link` yields every row once, in order, even while
+rows are being added; `?page=` still gives totals; nested arrays stay bounded; and on
+PostgreSQL every list statement is an index range scan, never a sort of a table."""
+
+import json
+import os
+import re
+import threading
+import urllib.request
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.dialects import postgresql
+
+from db import db
+from models import Item, Store, Tag
+from schemas import NESTED_LIMIT
+from tests.conftest import make_store
+from tests.server import Server, flask, server_env
+from tests.test_server import empty
+from web import reads
+
+NEXT = re.compile(r'<([^>]+)>; rel="next"')
+
+
+def next_url(link: str | None) -> str | None:
+    match = NEXT.fullmatch(link or "")
+    return match.group(1) if match else None
+
+
+def walk(client, url: str) -> list[int]:
+    """Follow `Link: rel="next"` from `url` to the end; the ids seen, in order."""
+    ids, pages = [], 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.json
+        assert "X-Pagination" not in response.headers  # keyset pages never count
+        ids += [row["id"] for row in response.json]
+        url, pages = next_url(response.headers.get("Link")), pages + 1
+    return ids
+
+
+def seed(app, owner_id: int, stores: int, items: int) -> tuple[int, int]:
+    """`stores` stores; the first holds `items` items and a tag on each. Its id and the tag's."""
+    with app.app_context():
+        tag = Tag(name="all", items=[])
+        first = Store(name="first", owner_id=owner_id, items=[], tags=[tag])
+        for n in range(items):
+            first.items.append(Item(name=f"item-{n}", price=n, tags=[tag]))
+        db.session.add(first)
+        db.session.add_all(Store(name=f"s{n}", owner_id=owner_id) for n in range(1, stores))
+        for n in range(tags := 5):
+            first.tags.append(Tag(name=f"tag-{n}"))
+        db.session.commit()
+        assert tags
+        return first.id, tag.id
+
+
+@pytest.fixture
+def big(app, client, auth):
+    auth.tokens()
+    return seed(app, owner_id=1, stores=23, items=NESTED_LIMIT + 7)
+
+
+@pytest.mark.parametrize(
+    ("path", "count"),
+    [
+        ("/store?page_size=5", 23),
+        ("/item?page_size=10", NESTED_LIMIT + 7),
+        ("/item?store_id={store}&page_size=10", NESTED_LIMIT + 7),
+        ("/item?tag_id={tag}&page_size=10", NESTED_LIMIT + 7),
+        ("/store/{store}/tag?page_size=2", 6),
+    ],
+)
+def test_following_link_yields_every_row_once_in_order(client, big, path, count):
+    store, tag = big
+    ids = walk(client, path.format(store=store, tag=tag))
+    assert len(ids) == count
+    assert ids == sorted(set(ids))
+
+
+def test_link_keeps_the_other_parameters_and_is_absolute(client, big):
+    response = client.get(f"/item?store_id={big[0]}&page_size=3&after=2")
+    url = next_url(response.headers["Link"])
+    assert url.startswith("http://localhost/item?")
+    assert "store_id=" in url and "page_size=3" in url and "after=5" in url
+
+
+def test_last_page_has_no_link(client, big):
+    assert "Link" not in client.get("/store?page_size=100").headers
+
+
+def test_page_clients_still_get_totals(client, big):
+    response = client.get("/item?page=2&page_size=50")
+    meta = json.loads(response.headers["X-Pagination"])
+    assert meta["total"] == NESTED_LIMIT + 7 and meta["page"] == 2 and meta["next_page"] == 3
+    assert len(response.json) == 50
+    assert next_url(response.headers["Link"]).endswith("page=3")
+
+
+@pytest.mark.parametrize("path", ["/store", "/item", "/store/1/tag"])
+def test_page_and_after_together_is_422(client, big, path):
+    response = client.get(f"{path}?page=1&after=3")
+    assert response.status_code == 422
+    assert response.json["errors"]["query"]["_schema"]
+
+
+def test_nested_arrays_hold_the_first_100_by_id(client, big):
+    store, tag = big
+    body = client.get(f"/store/{store}").json
+    assert len(body["items"]) == NESTED_LIMIT
+    assert [i["id"] for i in body["items"]] == walk(client, f"/item?store_id={store}")[:100]
+    listed = next(s for s in client.get("/store").json if s["id"] == store)
+    assert listed["items"] == body["items"]
+    assert len(client.get(f"/tag/{tag}").json["items"]) == NESTED_LIMIT
+    (listed_tag, *_) = client.get(f"/store/{store}/tag").json
+    assert listed_tag["items"] == client.get(f"/tag/{tag}").json["items"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'walk.db'}"
+    env = server_env(database)
+    empty(database)
+    flask(env, "db", "upgrade")
+    server = Server(env).start()
+    yield server
+    server.stop()
+    empty(database)
+
+
+def get(url: str):
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (127.0.0.1)
+        return json.loads(response.read()), response.headers.get("Link")
+
+
+def test_inserts_during_a_walk_never_repeat_or_skip_a_row(server):
+    """A client walks the items while another adds some: every row that existed when
+    the walk began is seen exactly once, and the ids come in order."""
+    token = server.tokens("walker")["access_token"]
+    status, store = server.call("POST", "/store", {"name": "Walk"}, token)
+    assert status == 201
+    for n in range(60):
+        item = {"name": f"before-{n}", "price": 1, "store_id": store["id"]}
+        assert server.call("POST", "/item", item, token)[0] == 201
+    existing = [row["id"] for row in get(f"{server.url}/item?page_size=1000")[0]]
+    stop = threading.Event()
+
+    def insert():
+        n = 0
+        while not stop.is_set():
+            item = {"name": f"during-{n}", "price": 1, "store_id": store["id"]}
+            assert server.call("POST", "/item", item, token)[0] == 201
+            n += 1
+
+    inserter = threading.Thread(target=insert)
+    inserter.start()
+    try:
+        seen, url = [], f"{server.url}/item?page_size=7"
+        while url:
+            rows, link = get(url)
+            seen += [row["id"] for row in rows]
+            url = next_url(link)
+    finally:
+        stop.set()
+        inserter.join()
+    assert seen == sorted(set(seen))
+    assert set(existing) <= set(seen)
+
+
+LISTS = {
+    "stores": (reads.STORE.rows, {}),
+    "items of a store": (reads.ITEM_LISTS[("store_id",)], {"store_id": 1}),
+    "items with a tag": (reads.ITEM_LISTS[("tag_id",)], {"tag_id": 1}),
+    "tags of a store": (reads.TAGS_IN_STORE, {"store_id": 1}),
+}
+# The index that must serve each statement (the primary keys alone would mean reading
+# every row of the table in id order and filtering).
+INDEX = {
+    "stores": "pk_stores",
+    "items of a store": "ix_items_store_id_id",
+    "items with a tag": "ix_items_tags_tag_id_item_id",
+    "tags of a store": "ix_tags_store_id_id",
+    "nested of one": "ix_items_store_id_id",
+    "nested of many": "ix_items_store_id_id",
+}
+
+
+def keyset(stmt, key):
+    return stmt.where(key > 5).limit(101)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="EXPLAIN plans are PostgreSQL's; the PostgreSQL pass runs this",
+)
+@pytest.mark.parametrize("name", [*LISTS, "nested of one", "nested of many"])
+def test_postgresql_serves_lists_from_indexes(app, name):
+    """Index scans in id order, and no Sort node: the plan never orders a whole table."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    if name in LISTS:
+        stmt, params = LISTS[name]
+        table = stmt.selected_columns[0].table
+        stmt = keyset(stmt, table.c.id)
+    else:
+        related = dict(reads.STORE.lists)["items"]
+        stmt = related.of_one if name == "nested of one" else related.of_many
+        params = {"id": 1} if name == "nested of one" else {"ids": [1, 2, 3]}
+    sql = stmt.params(**params).compile(
+        dialect=postgresql.psycopg.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    with engine.connect() as conn:
+        # Whatever the table sizes: if an index can serve the statement, PostgreSQL
+        # uses it; a Sort left in the plan means no index delivers the order.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            conn.execute(text(f"SET {setting} = off"))
+        plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {sql}").scalars())
+    engine.dispose()
+    assert "Seq Scan" not in plan, plan
+    assert "Sort" not in plan, plan
+    assert INDEX[name] in plan, plan
+
+
+def test_a_store_listed_with_many_items_stays_small(client, app, auth):
+    headers = auth.headers("bulk")
+    store = make_store(client, headers, "Bulk")
+    with app.app_context():
+        db.session.add_all(
+            Item(name=f"i{n}", price=n, store_id=store["id"]) for n in range(NESTED_LIMIT * 3)
+        )
+        db.session.commit()
+    body = client.get(f"/store/{store['id']}").json
+    assert len(body["items"]) == NESTED_LIMIT
+    assert len(client.get("/store").json[0]["items"]) == NESTED_LIMIT
