@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import auth
 import cli
@@ -27,6 +28,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     config.finalize(app.config)
+    if app.config["PROXY_COUNT"]:  # trust X-Forwarded-For from our own proxies only
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
 
     db.init_app(app)
     migrate.init_app(app, db)

@@ -55,6 +55,15 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "10 per minute"),
         "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "30 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # A Redis that stops answering costs a request at most these seconds, then the
+        # limiter falls back to memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+        "RATELIMIT_STORAGE_OPTIONS": {
+            "socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
+            "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
+        },
+        # Proxies in front whose X-Forwarded-For is trusted: 0 = clients connect directly.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
+        "DATABASE_TIMEOUT": float(os.environ.get("DATABASE_TIMEOUT", 5)),
         # OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
         "ARGON2_MEMORY_COST": 19_456,
         "ARGON2_TIME_COST": 2,
