@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import auth
 import cli
 import config
+import dbdeadline
 import demo
 import errors
 import json_provider
@@ -33,6 +34,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db)
+    dbdeadline.init_app(app)
     auth.init_app(app)
     passwords.init_app(app)
     CORS(app, origins=app.config["CORS_ORIGINS"].split(","), expose_headers=["X-Pagination"])

@@ -63,6 +63,8 @@ def from_environment(instance_path: str) -> dict:
         },
         # Proxies in front whose X-Forwarded-For is trusted: 0 = clients connect directly.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
+        # Seconds PostgreSQL may take: statement_timeout on the server, and (plus a margin)
+        # the client-side deadline on a checked-out connection (dbdeadline.py).
         "DATABASE_TIMEOUT": float(os.environ.get("DATABASE_TIMEOUT", 5)),
         # OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
         "ARGON2_MEMORY_COST": 19_456,
@@ -80,8 +82,10 @@ def from_environment(instance_path: str) -> dict:
 
 def finalize(config) -> None:
     """Settings that depend on others, then refuse a secret that could be brute-forced."""
+    config.setdefault("DATABASE_DEADLINE", config["DATABASE_TIMEOUT"] + 2)
     config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["SQLALCHEMY_DATABASE_URI"])
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(config["SQLALCHEMY_DATABASE_URI"], config["DATABASE_TIMEOUT"]),
     )
     if len(str(config["JWT_SECRET_KEY"]).encode()) < MIN_SECRET_BYTES:
         raise RuntimeError(
@@ -90,14 +94,19 @@ def finalize(config) -> None:
         )
 
 
-def engine_options(url: str) -> dict:
+def engine_options(url: str, timeout: float = 5) -> dict:
     if not url.startswith("postgresql"):
         return {}  # a SQLite file has no server to restart: nothing to ping
+    ms = int(timeout * 1000)
     return {
-        # Replace a pooled connection that died with a database restart.
-        "pool_pre_ping": True,
-        # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
-        "connect_args": {"connect_timeout": 3},
+        # Each checkout pings inside its deadline (dbdeadline.py) and replaces a pooled
+        # connection that died with a database restart, as pool_pre_ping would.
+        "connect_args": {
+            # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
+            "connect_timeout": 3,
+            # The server ends a statement (or a lock wait) that runs too long.
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms // 2}",
+        },
         "pool_timeout": 5,
     }
 
