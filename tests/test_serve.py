@@ -270,3 +270,21 @@ def test_proxy_count_trusts_the_proxy_address(tmp_path):
         client.post("/login", json=wrong, headers={"X-Forwarded-For": "198.51.100.1"}).status_code
         == 429
     )
+
+
+def test_an_unreachable_app_is_a_json_502(serve):
+    """gunicorn's socket gone (a crash, a restart): nginx answers 502 in the API's shape."""
+    sock = serve.run_dir / "gunicorn.sock"
+    moved = sock.with_name("gunicorn.sock.away")
+    sock.rename(moved)
+    try:
+        answer = raw(serve.port, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    finally:
+        moved.rename(sock)
+    assert answer.startswith(b"HTTP/1.1 502")
+    assert json_body(answer) == {
+        "code": 502,
+        "status": "Bad Gateway",
+        "message": "The application is not answering; try again shortly.",
+    }
+    assert health_time(serve) < 1
