@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean bench
+.PHONY: run test lint format clean bench serve
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,9 @@ clean:
 bench: $(BIN)/activate
 	@command -v wrk >/dev/null || apt-get install -y wrk || echo "no wrk: using the Python load generator"
 	$(BIN)/python bench/run.py
+
+# The production stack on this machine (README "Production: make serve"): nginx from
+# Debian's package buffering in front of gunicorn, on PORT (default 8080).
+serve: $(BIN)/activate
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx-light)
+	deploy/serve.sh

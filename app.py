@@ -5,12 +5,13 @@ from collections.abc import Mapping
 from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
-from db import db, migrate
+from db import db, init_deadline, migrate
 from web import demo, errors, openapi, requestlog
 from web.json import OrjsonProvider
 
@@ -22,9 +23,12 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     config.finalize(app.config)
+    if app.config["PROXY_COUNT"]:  # trust X-Forwarded-For from our own proxies only
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
 
     db.init_app(app)
     migrate.init_app(app, db)
+    init_deadline(app)
     CORS(app, origins=app.config["CORS_ORIGINS"].split(","), expose_headers=["X-Pagination"])
     resources.register(app, Api(app, spec_kwargs=openapi.SPEC_KWARGS))
     security.init_app(app)  # after the blueprints: the rate limits wrap their views

@@ -55,6 +55,17 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "10 per minute"),
         "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "30 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # A Redis that stops answering costs a request at most these seconds, then the
+        # limiter falls back to memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+        "RATELIMIT_STORAGE_OPTIONS": {
+            "socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
+            "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
+        },
+        # Proxies in front whose X-Forwarded-For is trusted: 0 = clients connect directly.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
+        # Seconds PostgreSQL may take: statement_timeout on the server, and (plus a margin)
+        # the client-side deadline on a checked-out connection (db.init_deadline).
+        "DATABASE_TIMEOUT": float(os.environ.get("DATABASE_TIMEOUT", 5)),
         # OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
         "ARGON2_MEMORY_COST": 19_456,
         "ARGON2_TIME_COST": 2,
@@ -71,8 +82,10 @@ def from_environment(instance_path: str) -> dict:
 
 def finalize(config) -> None:
     """Settings that depend on others, then refuse a secret that could be brute-forced."""
+    config.setdefault("DATABASE_DEADLINE", config["DATABASE_TIMEOUT"] + 2)
     config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["SQLALCHEMY_DATABASE_URI"])
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(config["SQLALCHEMY_DATABASE_URI"], config["DATABASE_TIMEOUT"]),
     )
     if len(str(config["JWT_SECRET_KEY"]).encode()) < MIN_SECRET_BYTES:
         raise RuntimeError(
@@ -81,13 +94,18 @@ def finalize(config) -> None:
         )
 
 
-def engine_options(url: str) -> dict:
+def engine_options(url: str, timeout: float = 5) -> dict:
     if not url.startswith("postgresql"):
         return {}  # a SQLite file has no server to restart: nothing to ping
+    ms = int(timeout * 1000)
     return {
-        # Replace a pooled connection that died with a database restart.
-        "pool_pre_ping": True,
-        # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
-        "connect_args": {"connect_timeout": 3},
+        # Each checkout pings inside its deadline (db.init_deadline) and replaces a pooled
+        # connection that died with a database restart, as pool_pre_ping would.
+        "connect_args": {
+            # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
+            "connect_timeout": 3,
+            # The server ends a statement (or a lock wait) that runs too long.
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms // 2}",
+        },
         "pool_timeout": 5,
     }

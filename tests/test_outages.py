@@ -33,10 +33,12 @@ def _collect_cut_connections():
 
 
 class Proxy:
-    """A TCP forwarder on a fixed local port that can be cut and restored."""
+    """A TCP forwarder on a fixed local port that can be cut and restored, or made to
+    hang: accept and read, never forward or answer (a server that stops responding)."""
 
     def __init__(self, upstream_port: int):
         self.upstream = ("127.0.0.1", upstream_port)
+        self.hanging = False
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -59,21 +61,25 @@ class Proxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.hanging:
+                self.sockets.append(client)
+                threading.Thread(target=self._pump, args=(client, None), daemon=True).start()
+                continue
             upstream = socket.create_connection(self.upstream)
             self.sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pump(source, target):
+    def _pump(self, source, target):
         try:
             while data := source.recv(65536):
-                target.sendall(data)
+                if target is not None and not self.hanging:
+                    target.sendall(data)
         except OSError:
             pass
         finally:
             for s in (source, target):
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, AttributeError):
                     s.shutdown(socket.SHUT_RDWR)
 
 
@@ -162,3 +168,80 @@ def test_redis_outage_falls_back_to_memory_and_returns(app, caplog):
         assert redis.Redis().keys(f"*{prefix}*"), "the limiter went back to Redis"
     finally:
         proxy.stop()
+
+
+def test_hung_redis_costs_a_login_a_bounded_wait(app):
+    """Redis that accepts but never answers: the socket timeout and the in-memory
+    fallback answer login and register instead of holding the worker."""
+    try:
+        redis.Redis(socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test against a running Redis")
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    proxy = Proxy(6379)
+    proxy.start()
+    limited = create_app(
+        {
+            **app.config,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{proxy.port}",
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    )
+    client = limited.test_client()
+    credentials = {"username": "alice", "password": PASSWORD}
+    try:
+        assert client.post("/register", json=credentials).status_code == 201
+        proxy.hanging = True
+        started = time.monotonic()
+        assert client.post("/login", json={**credentials, "password": "nope"}).status_code == 401
+        assert client.post("/login", json=credentials).status_code == 200
+        assert client.post("/register", json={**credentials, "username": "bob"}).status_code == 201
+        assert time.monotonic() - started < 6
+    finally:
+        proxy.stop()
+
+
+def test_hung_database_answers_503_within_a_bound_and_recovers(tmp_path):
+    """PostgreSQL whose connections accept but never answer, under gunicorn: each
+    request gets 503 JSON with Retry-After in seconds, not a worker killed at 30 s."""
+    from tests.server import Server, flask, server_env
+    from tests.test_server import empty
+
+    real = postgres_url()
+    proxy = Proxy(5432)
+    proxy.start()
+    url = make_url(real).set(port=proxy.port).render_as_string(hide_password=False)
+    empty(real)
+    env = server_env(url, DATABASE_TIMEOUT="1")  # statement_timeout 1 s, deadline 3 s
+    flask(env, "db", "upgrade")
+    server = Server(env).start()
+    try:
+        tokens = server.tokens("alice")
+        status, store = server.call("POST", "/store", {"name": "Kept"}, tokens["access_token"])
+        assert status == 201
+        credentials = {"username": "alice", "password": PASSWORD}
+
+        proxy.hanging = True
+        for method, path, body in [
+            ("GET", f"/store/{store['id']}", None),
+            ("POST", "/login", credentials),
+            ("GET", f"/store/{store['id']}", None),
+        ]:
+            started = time.monotonic()
+            status, answer = server.call(method, path, body)
+            assert status == 503, (path, answer)
+            assert answer["code"] == 503 and answer["message"]
+            assert time.monotonic() - started < 8
+        assert server.call("GET", "/health")[0] == 200
+
+        proxy.hanging = False
+        deadline = time.monotonic() + 15
+        while server.call("GET", f"/store/{store['id']}")[0] != 200:
+            assert time.monotonic() < deadline, "no recovery after the database answered again"
+            time.sleep(0.5)
+        assert server.call("POST", "/login", credentials)[0] == 200
+    finally:
+        server.stop()
+        proxy.stop()
+        empty(real)
