@@ -1,41 +1,56 @@
 # `make run` serves the API on http://127.0.0.1:5000; `make test` runs the suite.
 # Each creates .venv and installs what it needs first.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
+REQUIREMENTS ?= requirements-dev.txt
+PIP_OPTIONS ?=
 BIN := $(VENV)/bin
+# Written last, holding a hash of the requirements: a venv without it (Ctrl-C mid-install)
+# or with another hash (requirements changed) is rebuilt from scratch.
+STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean bench serve
+.PHONY: venv run test lint format clean bench serve
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $(BIN)/activate
+venv: $(STAMP)
 
-run: $(BIN)/activate
+# flock: a second `make` waits for the first install instead of using a half-made venv.
+# The venv is built in place (console scripts hard-code its path, so no build-then-rename);
+# the stamp is what says it is complete.
+$(STAMP): requirements.txt $(REQUIREMENTS)
+	@flock "$(VENV).lock" sh -ec '\
+	  want=$$(cat requirements.txt $(REQUIREMENTS) | sha256sum | cut -d" " -f1); \
+	  if [ "$$(cat "$(STAMP)" 2>/dev/null)" = "$$want" ]; then touch "$(STAMP)"; exit 0; fi; \
+	  echo "== installing into $(VENV) (make clean starts over)"; \
+	  rm -rf "$(VENV)"; \
+	  $(PYTHON) -m venv "$(VENV)"; \
+	  "$(BIN)/pip" install --quiet --disable-pip-version-check $(PIP_OPTIONS) -r $(REQUIREMENTS); \
+	  echo "$$want" > "$(STAMP).tmp"; \
+	  mv "$(STAMP).tmp" "$(STAMP)"'
+
+run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask run
 
-test: $(BIN)/activate
+test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-lint: $(BIN)/activate
+lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV).lock .pytest_cache .ruff_cache
 
 # Load benchmark (bench/README.md): gunicorn, 2 workers, against a bare Flask baseline.
 # SQLite always; PostgreSQL too when DATABASE_URL names one (that database is wiped).
-bench: $(BIN)/activate
+bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y wrk || echo "no wrk: using the Python load generator"
 	$(BIN)/python bench/run.py
 
 # The production stack on this machine (README "Production: make serve"): nginx from
 # Debian's package buffering in front of gunicorn, on PORT (default 8080).
-serve: $(BIN)/activate
+serve: $(STAMP)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx-light)
 	deploy/serve.sh

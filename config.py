@@ -12,7 +12,11 @@ MiB = 1024 * 1024
 
 
 def _seconds(name: str, default: int) -> timedelta:
-    return timedelta(seconds=int(os.environ.get(name, default)))
+    """A lifetime in whole seconds; anything else ("15m", "1.5", "-1") stops start-up."""
+    value = os.environ.get(name, str(default)).strip()
+    if not (value.isascii() and value.isdecimal()) or int(value) == 0:
+        raise RuntimeError(f"{name} must be a whole number of seconds, got {value!r}")
+    return timedelta(seconds=int(value))
 
 
 def database_url(instance_path: str) -> str:

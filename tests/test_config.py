@@ -76,3 +76,18 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["JWT_ACCESS_TOKEN_EXPIRES", "JWT_REFRESH_TOKEN_EXPIRES"])
+@pytest.mark.parametrize("given", ["15m", "1.5", "-1", "0", "", "PT15M", "\uff19\uff10\uff10"])
+def test_token_lifetime_must_be_whole_seconds(monkeypatch, tmp_path, name, given):
+    monkeypatch.setenv(name, given)
+    with pytest.raises(RuntimeError) as raised:
+        config.from_environment(str(tmp_path))
+    assert str(raised.value) == f"{name} must be a whole number of seconds, got {given.strip()!r}"
+
+
+def test_token_lifetime_in_seconds(monkeypatch, tmp_path):
+    monkeypatch.setenv("JWT_ACCESS_TOKEN_EXPIRES", " 600 ")
+    settings = config.from_environment(str(tmp_path))
+    assert settings["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds() == 600
