@@ -17,12 +17,12 @@ from collections import defaultdict
 
 from flask_smorest import abort
 from marshmallow import Schema, fields
-from sqlalchemy import Connection, Row, and_, bindparam, inspect, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, inspect, select, true
 from sqlalchemy.orm import RelationshipProperty
 
 from db import read_connection
 from models import Item, Store, Tag, items_tags
-from schemas import NESTED_LIMIT, ItemSchema, StoreSchema, TagSchema
+from schemas import MAX_ID, NESTED_LIMIT, ItemSchema, StoreSchema, TagSchema
 from web.lists import fetch
 
 
@@ -65,12 +65,11 @@ class Related:
             .where(parent.c.id.in_(bindparam("ids", expanding=True)))
             .subquery()
         )
+        # One range per parent (`key = p AND order <= its cut-off`), so each is an index
+        # range scan; `IS NULL OR` instead would have PostgreSQL scan the whole table.
+        last = func.coalesce(parents.c.last, MAX_ID)
         self.of_many = rows.join(
-            parents,
-            and_(
-                self.key == parents.c.id,
-                or_(parents.c.last.is_(None), self.order <= parents.c.last),
-            ),
+            parents, and_(self.key == parents.c.id, self.order <= last)
         ).order_by(self.order)
 
     def of(self, conn: Connection, ids: list[int]) -> defaultdict[int, list[dict]]:
@@ -87,6 +86,17 @@ class Related:
         return groups
 
 
+def nested_column(relation: RelationshipProperty, name: str):
+    """A nested object's field, read through the row's foreign key: the key itself for
+    its id, else a correlated lookup by primary key. Lookups rather than a join keep a
+    keyset page one index range scan of `page_size + 1` rows whatever the table sizes
+    (PostgreSQL would hash-join a whole table to a page of 100)."""
+    ((local, remote),) = relation.local_remote_pairs
+    if name == remote.key:
+        return local
+    return select(remote.table.c[name]).where(remote == local).scalar_subquery()
+
+
 class Shape:
     """A full representation (StoreSchema, ItemSchema, TagSchema) over its model."""
 
@@ -96,34 +106,29 @@ class Shape:
         self.scalars: list[str] = []
         self.objects: list[tuple[str, list[str]]] = []  # nested plain object, its fields
         self.lists: list[tuple[str, Related]] = []
-        columns, joins = [], []
+        columns = []
         for name, field in schema().dump_fields.items():
             if isinstance(field, fields.Nested):
                 relation = mapper.relationships[name]
-                target = relation.mapper.local_table
                 names = list(field.schema.dump_fields)
                 self.objects.append((name, names))
-                columns += [target.c[n].label(f"{name}_{n}") for n in names]
-                joins.append((target, and_(*(a == b for a, b in relation.local_remote_pairs))))
+                columns += [nested_column(relation, n).label(f"{name}_{n}") for n in names]
             elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
                 self.lists.append((name, Related(mapper.relationships[name], field.inner.nested)))
             else:
                 self.scalars.append(name)
         rows = select(*(table.c[name] for name in self.scalars), *columns)
-        for join in joins:
-            rows = rows.join(*join)
         self.rows = rows.order_by(table.c.id)
-        # One row by id, joined to its first nested list: a whole object in one
-        # statement when it has no other list (an item, a tag), two for a store.
+        # One row by id, beside the first NESTED_LIMIT rows of its first nested list (an
+        # already cut subquery, so a parent of 100,000 children sorts none of them): a
+        # whole object in one statement when it has no other list (an item, a tag).
         first = self.lists[0][1]
-        with_first = rows.add_columns(first.key.label("child_key"), *first.columns)
-        with_first = with_first.outerjoin(first.link, first.key == table.c.id)
-        for join in first.join:
-            with_first = with_first.outerjoin(*join)
+        children = first.of_one.subquery()
         self.one = (
-            with_first.where(table.c.id == bindparam("id"))
-            .order_by(first.order)
-            .limit(NESTED_LIMIT)
+            rows.add_columns(children.c.key, *(children.c[n] for n in first.names))
+            .outerjoin(children, true())
+            .where(table.c.id == bindparam("id"))
+            .order_by(children.c.id)
         )
         self.width = len(self.scalars) + sum(len(names) for _, names in self.objects)
 
