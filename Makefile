@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # or with another hash (requirements changed) is rebuilt from scratch.
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint format clean bench serve
+.PHONY: venv run test lint format clean bench bench-scale serve
 
 venv: $(STAMP)
 
@@ -48,6 +48,12 @@ clean:
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y wrk || echo "no wrk: using the Python load generator"
 	$(BIN)/python bench/run.py
+
+# Lists at scale (bench/README.md): a small and a 1M-item PostgreSQL database (BENCH_PG,
+# default the local server), the same requests against both, the large/small ratios.
+bench-scale: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y wrk || echo "no wrk: using the Python load generator"
+	$(BIN)/python bench/scale.py
 
 # The production stack on this machine (README "Production: make serve"): nginx from
 # Debian's package buffering in front of gunicorn, on PORT (default 8080).
