@@ -97,6 +97,7 @@ def test_the_course_suites_usual_config(tmp_path):
         ("RATELIMIT_REGISTER", "5 per hour"),
         ("RATELIMIT_STORAGE_URI", "memory://"),
         ("CORS_ORIGINS", "https://a.example,https://b.example"),
+        ("JWT_COOKIE_SECURE", "false"),
     ],
 )
 def test_every_documented_setting_at_a_non_default_value(monkeypatch, tmp_path, name, value):
