@@ -29,10 +29,24 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     init_deadline(app)
-    CORS(app, origins=app.config["CORS_ORIGINS"].split(","), expose_headers=["X-Pagination"])
+    init_cors(app)
     resources.register(app, Api(app, spec_kwargs=openapi.SPEC_KWARGS))
     security.init_app(app)  # after the blueprints: the rate limits wrap their views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
     demo.init_app(app)
     requestlog.init_app(app)
     return app
+
+
+def init_cors(app: Flask) -> None:
+    """Named origins may send credentials (cookie mode); a wildcard never does, so with
+    the default `*` only the Authorization header works cross-origin."""
+    origins = [origin.strip() for origin in app.config["CORS_ORIGINS"].split(",")]
+    wildcard = "*" in origins
+    CORS(
+        app,
+        origins=origins,
+        send_wildcard=wildcard,  # `*` itself, never the caller's origin echoed back
+        supports_credentials=not wildcard,
+        expose_headers=["X-Pagination", "Link", "Retry-After"],
+    )

@@ -19,6 +19,18 @@ def _seconds(name: str, default: int) -> timedelta:
     return timedelta(seconds=int(value))
 
 
+def _flag(name: str, default: bool) -> bool:
+    """true/false (also 1/0, yes/no); anything else stops start-up."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name} must be true or false, got {value!r}")
+
+
 def database_url(instance_path: str) -> str:
     """DATABASE_URL, accepting the `postgres://` form that hosting providers hand out."""
     url = os.environ.get("DATABASE_URL")
@@ -52,8 +64,17 @@ def from_environment(instance_path: str) -> dict:
         "JWT_REFRESH_TOKEN_EXPIRES": _seconds("JWT_REFRESH_TOKEN_EXPIRES", 2_592_000),
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
-        "JWT_TOKEN_LOCATION": ["headers"],
-        "JWT_COOKIE_CSRF_PROTECT": False,  # tokens never travel in cookies
+        # The header first: a request with a valid Bearer token never looks at cookies,
+        # so a stale cookie or a missing CSRF value cannot break it.
+        "JWT_TOKEN_LOCATION": ["headers", "cookies"],
+        # Cookie mode (POST /login?cookies=true, security/cookies.py): HttpOnly token
+        # cookies, readable CSRF cookies, double submit in X-CSRF-TOKEN on every write.
+        "JWT_COOKIE_CSRF_PROTECT": True,
+        "JWT_CSRF_CHECK_FORM": False,  # the header only: a cross-site form cannot set one
+        "JWT_COOKIE_SECURE": _flag("JWT_COOKIE_SECURE", True),  # false: local http only
+        "JWT_COOKIE_SAMESITE": "Lax",
+        "JWT_SESSION_COOKIE": False,  # kept across browser restarts, as the tokens are
+        "JWT_REFRESH_COOKIE_PATH": "/refresh",  # the one endpoint that reads it
         "MAX_CONTENT_LENGTH": MiB,
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
         "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "10 per minute"),

@@ -125,9 +125,53 @@ class PasswordChangeSchema(Schema):
     new_password = fields.Str(required=True, validate=validate.Length(min=8, max=128))
 
 
+class LoginQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    cookies = fields.Bool(
+        load_default=False,
+        metadata={
+            "description": "true: cookie mode for browser apps. The tokens go into HttpOnly "
+            "cookies (access_token_cookie, and refresh_token_cookie for /refresh only) and "
+            "readable csrf_access_token and csrf_refresh_token cookies; the body holds only "
+            "the CSRF values. Every cookie-authenticated POST, PUT, PATCH and DELETE must "
+            "then send the matching value in X-CSRF-TOKEN (csrf_refresh_token's for "
+            "/refresh), or get 403 csrf_failed."
+        },
+    )
+
+
 class TokensSchema(Schema):
+    """Bearer mode (the default): the tokens themselves."""
+
     access_token = fields.Str(required=True)
     refresh_token = fields.Str(required=True)
+
+
+class CookieTokensSchema(Schema):
+    """Cookie mode (`POST /login?cookies=true`, or a refresh by cookie): no token, only
+    the CSRF values, the same as the readable csrf_* cookies hold (a frontend on
+    another origin cannot read those). The tokens are in HttpOnly cookies."""
+
+    csrf_access_token = fields.Str(
+        required=True, metadata={"description": "X-CSRF-TOKEN for every cookie write"}
+    )
+    csrf_refresh_token = fields.Str(
+        required=True, metadata={"description": "X-CSRF-TOKEN for POST /refresh"}
+    )
+
+
+SET_COOKIE = {
+    "Set-Cookie": {
+        "description": "Cookie mode only: access_token_cookie and refresh_token_cookie "
+        "(HttpOnly, SameSite=Lax, Secure; the refresh cookie on Path=/refresh), "
+        "csrf_access_token and csrf_refresh_token (readable by the page)",
+        "schema": {"type": "string"},
+    }
+}
+# A token response is one or the other; the views return it as a Response already.
+TOKEN_RESPONSE = {"oneOf": [TokensSchema, CookieTokensSchema]}
 
 
 class MessageSchema(Schema):

@@ -2,7 +2,7 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_jwt_extended import current_user, get_jwt
+from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
 from flask_smorest import Blueprint, abort
 from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import select
@@ -10,15 +10,18 @@ from sqlalchemy import select
 from db import db
 from models import User
 from schemas import (
+    SET_COOKIE,
+    TOKEN_RESPONSE,
     AuthErrorSchema,
     CredentialsErrorSchema,
+    LoginQuerySchema,
     LoginSchema,
     MessageSchema,
     PasswordChangeSchema,
-    TokensSchema,
     UserSchema,
 )
 from security.access import check_self_or_admin, protected
+from security.cookies import deliver, logout_required
 from security.errors import invalid_credentials, token_revoked
 from security.passwords import hash_password, verify_password
 from security.sessions import (
@@ -49,10 +52,11 @@ class Register(MethodView):
 @blp.route("/login")
 class Login(MethodView):
     @blp.arguments(LoginSchema)
-    @blp.response(200, TokensSchema)
+    @blp.arguments(LoginQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, TOKEN_RESPONSE, headers=SET_COOKIE)
     @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins")
-    def post(self, data):
+    def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
         user = db.session.execute(
             select(User).where(User.username == data["username"])
@@ -65,13 +69,14 @@ class Login(MethodView):
         prune_expired_sessions()
         session = start_session(user)
         db.session.commit()
-        return issue_tokens(user, session.id, session.refresh_jti, fresh=True)
+        tokens = issue_tokens(user, session.id, session.refresh_jti, fresh=True)
+        return jsonify(deliver(tokens, to_cookies=cookies))
 
 
 @blp.route("/refresh")
 class Refresh(MethodView):
     @protected(blp, refresh=True)
-    @blp.response(200, TokensSchema)
+    @blp.response(200, TOKEN_RESPONSE, headers=SET_COOKIE)
     def post(self):
         """Trade a refresh token for a new (non-fresh) access token and refresh token"""
         claims = get_jwt()
@@ -82,16 +87,17 @@ class Refresh(MethodView):
             db.session.commit()
             return token_revoked()
         db.session.commit()
-        return issue_tokens(current_user, claims["sid"], refresh_jti, fresh=False)
+        tokens = issue_tokens(current_user, claims["sid"], refresh_jti, fresh=False)
+        return jsonify(deliver(tokens, to_cookies=get_jwt_request_location() == "cookies"))
 
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @protected(blp)
+    @protected(blp, check=logout_required)
     @blp.response(200, MessageSchema)
-    def post(self):
-        """End this login session: its access and refresh tokens stop working"""
-        end_session(get_jwt()["sid"])
+    def post(self, sid):
+        """End this login session: its tokens stop working (by cookie: cookies cleared)"""
+        end_session(sid)
         db.session.commit()
         return {"message": "Successfully logged out"}
 

@@ -12,15 +12,17 @@ from security.errors import admin_required, forbidden
 BEARER_SECURITY = [{"bearerAuth": []}]
 
 
-def protected(blp: Blueprint, *, fresh: bool = False, refresh: bool = False):
-    """jwt_required, plus the OpenAPI security requirement and 401 response."""
+def protected(blp: Blueprint, *, fresh: bool = False, refresh: bool = False, check=None):
+    """jwt_required (or `check`, a decorator that does its work), plus the OpenAPI
+    security requirement and 401 response. The token comes from the Authorization
+    header or, without one, from the cookies (cookie mode, security/cookies.py)."""
 
     def decorator(fn):
         fn = blp.alt_response(
             401, schema=AuthErrorSchema, description="Missing, invalid, expired or revoked token"
         )(fn)
         fn = blp.doc(security=BEARER_SECURITY)(fn)
-        return jwt_required(fresh=fresh, refresh=refresh)(fn)
+        return (check or jwt_required(fresh=fresh, refresh=refresh))(fn)
 
     return decorator
 

@@ -2,13 +2,17 @@
 bodies for everything it refuses. A token is only as alive as its login session
 (security/sessions.py): the check here is one indexed query per request."""
 
+import sys
+
 import jwt as pyjwt
 from flask import current_app
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+from flask_jwt_extended.exceptions import CSRFError
 from sqlalchemy import Row, bindparam, select
 
 from db import read_connection
 from models import LoginSession, User
+from security.cookies import csrf_failed
 from security.errors import auth_error, token_revoked
 
 REQUIRED_CLAIMS = ("sub", "jti", "exp", "type", "sid")
@@ -17,11 +21,17 @@ jwt = JWTManager()
 jwt.expired_token_loader(
     lambda *_: auth_error(401, message="The token has expired.", error="token_expired")
 )
-jwt.unauthorized_loader(
-    lambda *_: auth_error(
+
+
+@jwt.unauthorized_loader  # flask-jwt-extended answers a failed CSRF check through it too
+def unauthorized(_reason: str):
+    if isinstance(sys.exc_info()[1], CSRFError):  # the exception being handled
+        return csrf_failed()
+    return auth_error(
         401, description="Request does not contain an access token.", error="authorization_required"
     )
-)
+
+
 jwt.needs_fresh_token_loader(
     lambda *_: auth_error(401, description="The token is not fresh.", error="fresh_token_required")
 )

@@ -101,6 +101,7 @@ NON_DEFAULT = {
     "PROXY_COUNT": "1",
     "REDIS_TIMEOUT": "0.5",
     "DATABASE_TIMEOUT": "3",
+    "JWT_COOKIE_SECURE": "false",
 }
 SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT"}  # read by deploy/serve.sh; tests/test_serve.py
 
