@@ -93,6 +93,11 @@ def test_the_course_suites_usual_config(tmp_path):
     [
         ("JWT_ACCESS_TOKEN_EXPIRES", "60"),
         ("JWT_REFRESH_TOKEN_EXPIRES", "120"),
+        ("JWT_REFRESH_GRACE_SECONDS", "3"),
+        (
+            "JWT_PREVIOUS_SECRET_KEYS",
+            "an-old-key-that-is-long-enough-for-hs256-000,another-old-key-long-enough-for-hs256-0000",
+        ),
         ("RATELIMIT_LOGIN_FAILURES", "3 per hour"),
         ("RATELIMIT_REGISTER", "5 per hour"),
         ("RATELIMIT_STORAGE_URI", "memory://"),
