@@ -11,10 +11,11 @@ MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
 
 
-def _seconds(name: str, default: int) -> timedelta:
-    """A lifetime in whole seconds; anything else ("15m", "1.5", "-1") stops start-up."""
+def _seconds(name: str, default: int, *, zero: bool = False) -> timedelta:
+    """A lifetime in whole seconds; anything else ("15m", "1.5", "-1") stops start-up,
+    and so does 0 unless `zero` (a window that can be turned off)."""
     value = os.environ.get(name, str(default)).strip()
-    if not (value.isascii() and value.isdecimal()) or int(value) == 0:
+    if not (value.isascii() and value.isdecimal()) or (int(value) == 0 and not zero):
         raise RuntimeError(f"{name} must be a whole number of seconds, got {value!r}")
     return timedelta(seconds=int(value))
 
@@ -62,6 +63,11 @@ def from_environment(instance_path: str) -> dict:
         "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or instance_secret(instance_path),
         "JWT_ACCESS_TOKEN_EXPIRES": _seconds("JWT_ACCESS_TOKEN_EXPIRES", 900),
         "JWT_REFRESH_TOKEN_EXPIRES": _seconds("JWT_REFRESH_TOKEN_EXPIRES", 2_592_000),
+        # A tab that refreshes with the token another tab has just traded in, this many
+        # seconds after that refresh, still gets a pair (security/sessions.py); 0 = never.
+        "JWT_REFRESH_GRACE_SECONDS": _seconds("JWT_REFRESH_GRACE_SECONDS", 10, zero=True),
+        # Keys that verify but never sign, so a rotated key logs nobody out (docs/jwt.md).
+        "JWT_PREVIOUS_SECRET_KEYS": os.environ.get("JWT_PREVIOUS_SECRET_KEYS", ""),
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
         # The header first: a request with a valid Bearer token never looks at cookies,
@@ -117,6 +123,23 @@ def finalize(config) -> None:
             f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; "
             "unset it to have a random key made in the instance folder."
         )
+    config["JWT_PREVIOUS_SECRET_KEYS"] = previous_keys(config["JWT_PREVIOUS_SECRET_KEYS"])
+    if isinstance(config["JWT_REFRESH_GRACE_SECONDS"], int | float):
+        config["JWT_REFRESH_GRACE_SECONDS"] = timedelta(seconds=config["JWT_REFRESH_GRACE_SECONDS"])
+
+
+def previous_keys(value: str | list | tuple) -> list[str]:
+    """JWT_PREVIOUS_SECRET_KEYS as a list: a comma-separated string (blanks ignored)
+    or, from a test or a config file, a list. Each is held to JWT_SECRET_KEY's rule."""
+    keys = value.split(",") if isinstance(value, str) else list(value)
+    keys = [key.strip() for key in keys if key.strip()]
+    for number, key in enumerate(keys, 1):
+        if len(key.encode()) < MIN_SECRET_BYTES:
+            raise RuntimeError(
+                f"JWT_PREVIOUS_SECRET_KEYS: key #{number} is shorter than "
+                f"{MIN_SECRET_BYTES} bytes; every key, old or new, must be at least that long."
+            )
+    return keys
 
 
 def engine_options(url: str, timeout: float = 5) -> dict:

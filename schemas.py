@@ -174,6 +174,47 @@ SET_COOKIE = {
 TOKEN_RESPONSE = {"oneOf": [TokensSchema, CookieTokensSchema]}
 
 
+SESSION_ID = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{32}$",
+    "description": "The login session's id: 32 hex digits, the `sid` claim of its tokens. "
+    "A string, unlike the API's other ids: it is random, so it reveals nothing about "
+    "other users' logins and cannot be guessed.",
+}
+
+
+class LoginSessionSchema(Schema):
+    """A login session as its user sees it: one device or browser."""
+
+    id = fields.Str(dump_only=True, metadata=SESSION_ID)
+    created_at = fields.DateTime(dump_only=True, metadata={"description": "Login, UTC."})
+    last_used_at = fields.DateTime(
+        dump_only=True, metadata={"description": "Login or latest refresh, UTC."}
+    )
+    expires_at = fields.DateTime(
+        dump_only=True,
+        metadata={"description": "No token of this session is valid after this, UTC."},
+    )
+    user_agent = fields.Str(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The login's User-Agent, cut to 200 characters."},
+    )
+    ip = fields.Str(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The client address at login, as the reverse proxy saw it."},
+    )
+    current = fields.Bool(
+        dump_only=True, metadata={"description": "The session of the token making this call."}
+    )
+
+
+class EndedSessionsSchema(Schema):
+    message = fields.Str(required=True)
+    ended = fields.Int(required=True)
+
+
 class MessageSchema(Schema):
     message = fields.Str(required=True)
 

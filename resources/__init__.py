@@ -1,12 +1,12 @@
-"""The API's blueprints, and the `<id:...>` URL converter they share."""
+"""The API's blueprints, and the `<id:...>` and `<sid:...>` URL converters they share."""
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Api
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
-from resources import health, items, stores, tags, users
-from schemas import MAX_ID
+from resources import health, items, sessions, stores, tags, users
+from schemas import MAX_ID, SESSION_ID
 
 
 class IdConverter(IntegerConverter):
@@ -17,12 +17,21 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
+class SessionIdConverter(BaseConverter):
+    """A login session's id, 32 lowercase hex digits: anything else is a 404 before
+    it reaches the database (PostgreSQL refuses a NUL in text with an error)."""
+
+    regex = "[0-9a-f]{32}"
+
+
 def register(app: Flask, api: Api) -> None:
     app.url_map.converters["id"] = IdConverter
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
-    for module in (users, stores, items, tags, health):
+    app.url_map.converters["sid"] = SessionIdConverter
+    api.register_converter(SessionIdConverter, lambda _: SESSION_ID)
+    for module in (users, sessions, stores, items, tags, health):
         api.register_blueprint(module.blp)
     # Swagger UI from the installed package, not a CDN: the docs work offline.
     app.add_url_rule(

@@ -13,9 +13,12 @@ from sqlalchemy import select
 from db import db
 from models import LoginSession, User
 from schemas import UserSchema
+from security.keys import Key, KeyRing, keyring
 from security.passwords import hash_password
 from security.sessions import prune_expired_sessions
 from security.tokens import REQUIRED_CLAIMS
+
+NO_TIME_CHECKS = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
 
 
 @click.command("create-admin")
@@ -73,23 +76,49 @@ def _when(value, now: float) -> str:
     return f"{stamp} ({_relative(value - now)})"
 
 
+def _signed_by(token: str, keys: KeyRing) -> Key | None:
+    """Which configured key made the signature, whatever the header claims."""
+    for key in keys.by_kid.values():
+        try:
+            pyjwt.decode(token, key.secret, algorithms=["HS256"], options=NO_TIME_CHECKS)
+        except pyjwt.InvalidSignatureError:
+            continue
+        except pyjwt.InvalidTokenError:  # e.g. a non-numeric exp: the key is right
+            return key
+        return key
+    return None
+
+
+def _key(token: str, header: dict) -> str:
+    """The `Key:` line: the configured key that signed the token, if any."""
+    signer = _signed_by(token, keyring())
+    if signer is None:
+        return "unknown (none of this app's keys signed it)"
+    if "kid" not in header:
+        return f"{signer.name} (no kid: issued before key ids)"
+    return signer.name
+
+
 def _signature(token: str, header: dict) -> tuple[bool, str]:
-    """Does the token carry this app's HS256 signature? (ok, explanation)"""
+    """Does the token carry this app's HS256 signature, by the key its `kid` names?"""
     algorithm = header.get("alg")
     if algorithm != "HS256":
         return False, f"not checked: algorithm {algorithm!r}, this app accepts HS256 only"
     try:
-        pyjwt.decode(
-            token,
-            current_app.config["JWT_SECRET_KEY"],
-            algorithms=["HS256"],
-            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
-        )
+        key = keyring().verifying_key(header)
+    except pyjwt.InvalidTokenError:
+        return False, f"INVALID: kid {header['kid']!r} names no configured key (removed?)"
+    try:
+        pyjwt.decode(token, key.secret, algorithms=["HS256"], options=NO_TIME_CHECKS)
     except pyjwt.InvalidSignatureError:
+        if "kid" not in header:
+            return False, "INVALID: no kid, so only JWT_SECRET_KEY may verify it, and it does not"
         return False, "INVALID: tampered with, or signed with another key"
     except pyjwt.InvalidTokenError as error:  # e.g. a non-numeric exp
         return False, f"INVALID: {error}"
-    return True, "valid (HS256 with this app's JWT_SECRET_KEY)"
+    if key.name == "current":
+        return True, "valid (HS256 with this app's JWT_SECRET_KEY)"
+    return True, f"valid (HS256 with {key.name} of JWT_PREVIOUS_SECRET_KEYS)"
 
 
 def _session(claims: dict) -> tuple[bool, str]:
@@ -103,6 +132,13 @@ def _session(claims: dict) -> tuple[bool, str]:
     if str(session.user_id) != claims.get("sub"):
         return False, f"REVOKED: login session {sid} belongs to another user"
     if claims.get("type") == "refresh" and session.refresh_jti != claims.get("jti"):
+        grace = current_app.config["JWT_REFRESH_GRACE_SECONDS"].total_seconds()
+        if session.previous_jti == claims.get("jti") and session.rotated_at + grace >= time.time():
+            until = _when(session.rotated_at + grace, time.time())
+            return True, (
+                f"spent, but in the grace window until {until}: another tab gets a pair; "
+                f"after that it ends login session {sid}"
+            )
         return False, f"SPENT: already traded in; using it again ends login session {sid}"
     return True, f"live (login session {sid})"
 
@@ -113,8 +149,10 @@ def _session(claims: dict) -> tuple[bool, str]:
 def inspect_token(token: str) -> None:
     """Decode TOKEN and say whether this app would accept it, and why (not).
 
-    Prints the header and payload, the times in words, whether the signature verifies
-    with this app's JWT_SECRET_KEY and whether the token's login session still exists.
+    Prints the header and payload, the times in words, which of this app's keys signed
+    it ("current", "previous #n" of JWT_PREVIOUS_SECRET_KEYS, or "unknown"), whether the
+    signature verifies with the key its `kid` names and whether the token's login
+    session still exists (or, for a refresh token, whether it is spent).
     Exits 0 for any readable token and 1 when TOKEN is not a JWT at all.
     """
     token = token.strip().removeprefix("Bearer ").strip()
@@ -155,6 +193,7 @@ def inspect_token(token: str) -> None:
     missing = [claim for claim in REQUIRED_CLAIMS if claim not in claims]
     if missing:
         problems.append(f"missing claim(s) {', '.join(missing)}")
+    rows.append(("Key", _key(token, header)))
     signed, signature_text = _signature(token, header)
     rows.append(("Signature", signature_text))
     if not signed:

@@ -1,47 +1,93 @@
 """Login sessions: the database state behind every token's revocation.
 
 A session row lives from a password login until logout, a detected refresh-token
-replay, a password change, user deletion or its expiry. A token is valid only while
-its session row exists (see security/tokens.load_user), so every worker and restart agrees.
+replay, a password change, user deletion, the user ending it (GET and DELETE
+/my-info/sessions) or its expiry. A token is valid only while its session row exists
+(see security/tokens.load_user), so every worker and restart agrees.
 """
 
 import time
 import uuid
+from datetime import UTC, datetime
 
-from flask import current_app
-from sqlalchemy import delete, update
+from flask import current_app, request
+from sqlalchemy import and_, case, delete, or_, select, update
 
 from db import db
 from models import LoginSession, User
+from models.login_session import IP_LENGTH, USER_AGENT_LENGTH
 
 
 def new_jti() -> str:
     return str(uuid.uuid4())
 
 
+def printable(text: str | None, length: int) -> str | None:
+    """Header text as it may be stored and shown: no control characters (PostgreSQL
+    refuses NUL), cut to the column's length; None when nothing is left."""
+    text = "".join(ch for ch in text or "" if ch.isprintable())[:length]
+    return text or None
+
+
 def start_session(user: User) -> LoginSession:
     config = current_app.config
     lifetime = max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"])
+    now = int(time.time())
     session = LoginSession(
         id=uuid.uuid4().hex,
         user_id=user.id,
         refresh_jti=new_jti(),
-        expires_at=int(time.time() + lifetime.total_seconds()),
+        expires_at=now + int(lifetime.total_seconds()),
+        created_at=now,
+        last_used_at=now,
+        user_agent=printable(request.user_agent.string, USER_AGENT_LENGTH),
+        # After ProxyFix (PROXY_COUNT) this is the address the proxy saw.
+        ip=printable(request.remote_addr, IP_LENGTH),
     )
     db.session.add(session)
     return session
 
 
-def rotate_refresh_token(session_id: str, spent_jti: str) -> str | None:
-    """Compare-and-swap the session's refresh jti; None when `spent_jti` was not the
-    current one (a replay, or the loser of two racing refreshes)."""
+def rotate_refresh_token(session_id: str, presented_jti: str) -> str | None:
+    """The refresh jti the new refresh token carries, or None for a replay.
+
+    One UPDATE decides, so racing refreshes (two tabs, two workers) cannot both read
+    an old state: the database row lock orders them, and PostgreSQL re-checks the
+    WHERE clause against the row the winner committed.
+
+    - `presented_jti` is the current one: rotate, remembering it as `previous_jti`.
+    - It is `previous_jti` and the rotation was at most JWT_REFRESH_GRACE_SECONDS
+      ago: a tab that lost the race. Nothing rotates; the new pair carries the
+      current jti, the one the winning tab got, so the tabs agree again.
+    - Anything else matches no row: the caller treats it as theft.
+    """
+    now = time.time()
+    grace = current_app.config["JWT_REFRESH_GRACE_SECONDS"].total_seconds()
+    is_current = LoginSession.refresh_jti == presented_jti
     fresh_jti = new_jti()
     result = db.session.execute(
         update(LoginSession)
-        .where(LoginSession.id == session_id, LoginSession.refresh_jti == spent_jti)
-        .values(refresh_jti=fresh_jti)
+        .where(
+            LoginSession.id == session_id,
+            or_(
+                is_current,
+                and_(
+                    LoginSession.previous_jti == presented_jti,
+                    LoginSession.rotated_at >= now - grace,
+                ),
+            ),
+        )
+        # Every right-hand side sees the row as it was before this UPDATE.
+        .values(
+            refresh_jti=case((is_current, fresh_jti), else_=LoginSession.refresh_jti),
+            previous_jti=case((is_current, presented_jti), else_=LoginSession.previous_jti),
+            rotated_at=case((is_current, now), else_=LoginSession.rotated_at),
+            last_used_at=int(now),
+        )
+        .returning(LoginSession.refresh_jti)
+        .execution_options(synchronize_session=False)
     )
-    return fresh_jti if result.rowcount == 1 else None
+    return result.scalar_one_or_none()
 
 
 def end_session(session_id: str) -> None:
@@ -50,6 +96,58 @@ def end_session(session_id: str) -> None:
 
 def end_all_sessions(user_id: int) -> None:
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
+def live_sessions(user_id: int, current_id: str, limit: int) -> list[dict]:
+    """The user's sessions that can still have a valid token, newest first, as
+    LoginSessionSchema shows them."""
+    sessions = db.session.scalars(
+        select(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.expires_at >= int(time.time()))
+        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": session.id,
+            "created_at": utc(session.created_at),
+            "last_used_at": utc(session.last_used_at),
+            "expires_at": utc(session.expires_at),
+            "user_agent": session.user_agent,
+            "ip": session.ip,
+            "current": session.id == current_id,
+        }
+        for session in sessions
+    ]
+
+
+def utc(unix_time: int) -> datetime:
+    return datetime.fromtimestamp(unix_time, UTC)
+
+
+def end_users_session(user_id: int, session_id: str) -> bool:
+    """End one of the user's own live sessions; False when there is none by that id
+    (another user's id and a made-up one look the same)."""
+    result = db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.id == session_id,
+            LoginSession.user_id == user_id,
+            LoginSession.expires_at >= int(time.time()),
+        )
+    )
+    return result.rowcount == 1
+
+
+def end_other_sessions(user_id: int, keep_id: str) -> int:
+    """End every live session of the user but `keep_id`; how many ended."""
+    result = db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user_id,
+            LoginSession.id != keep_id,
+            LoginSession.expires_at >= int(time.time()),
+        )
+    )
+    return result.rowcount
 
 
 def prune_expired_sessions() -> int:

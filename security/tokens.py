@@ -5,7 +5,6 @@ bodies for everything it refuses. A token is only as alive as its login session
 import sys
 
 import jwt as pyjwt
-from flask import current_app
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
 from flask_jwt_extended.exceptions import CSRFError
 from sqlalchemy import Row, bindparam, select
@@ -14,6 +13,7 @@ from db import read_connection
 from models import LoginSession, User
 from security.cookies import csrf_failed
 from security.errors import auth_error, token_revoked
+from security.keys import keyring
 
 REQUIRED_CLAIMS = ("sub", "jti", "exp", "type", "sid")
 
@@ -47,7 +47,8 @@ def invalid_token(*_):
 
 @jwt.decode_key_loader
 def key_for(header: dict, claims: dict) -> str:
-    """Reject tokens lacking a required claim before looking at anything else.
+    """Reject tokens lacking a required claim before looking at anything else, then
+    pick the key the header's `kid` names (security/keys.py).
 
     flask-jwt-extended fills in a missing `type` or `jti` with defaults, so the check
     has to see the claims as they were sent; the signature is verified right after.
@@ -59,7 +60,18 @@ def key_for(header: dict, claims: dict) -> str:
         raise pyjwt.InvalidTokenError("unknown token type")
     if not isinstance(claims["sub"], str) or not isinstance(claims["sid"], str):
         raise pyjwt.InvalidTokenError("sub and sid must be strings")
-    return current_app.config["JWT_SECRET_KEY"]
+    return keyring().verifying_key(header).secret
+
+
+# Signing: always the current key, named in the header. A previous key never signs.
+@jwt.encode_key_loader
+def signing_key(_identity) -> str:
+    return keyring().current.secret
+
+
+@jwt.additional_headers_loader
+def key_header(_identity) -> dict:
+    return {"kid": keyring().current_kid}
 
 
 users, sessions = User.__table__, LoginSession.__table__

@@ -91,3 +91,18 @@ def test_token_lifetime_in_seconds(monkeypatch, tmp_path):
     monkeypatch.setenv("JWT_ACCESS_TOKEN_EXPIRES", " 600 ")
     settings = config.from_environment(str(tmp_path))
     assert settings["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds() == 600
+
+
+def test_refresh_grace_from_environment(monkeypatch, tmp_path):
+    assert config.from_environment(str(tmp_path))["JWT_REFRESH_GRACE_SECONDS"].total_seconds() == 10
+    for given, seconds in (("3", 3), (" 0 ", 0)):  # 0 turns the grace off
+        monkeypatch.setenv("JWT_REFRESH_GRACE_SECONDS", given)
+        grace = config.from_environment(str(tmp_path))["JWT_REFRESH_GRACE_SECONDS"]
+        assert grace.total_seconds() == seconds
+
+
+@pytest.mark.parametrize("given", ["10s", "1.5", "-1", "", "\uff19"])
+def test_refresh_grace_must_be_whole_seconds(monkeypatch, tmp_path, given):
+    monkeypatch.setenv("JWT_REFRESH_GRACE_SECONDS", given)
+    with pytest.raises(RuntimeError, match="JWT_REFRESH_GRACE_SECONDS must be a whole number"):
+        config.from_environment(str(tmp_path))

@@ -63,8 +63,14 @@ def test_refresh_tokens_and_spent_ones(runner, auth, client):
     summary = lines(inspect(runner, refresh).output)
     assert (summary["Type"], summary["Verdict"]) == ("refresh", "accepted by this app")
 
-    assert client.post("/refresh", headers=bearer(refresh)).status_code == 200
+    second = client.post("/refresh", headers=bearer(refresh)).json["refresh_token"]
 
+    # Just traded in: another tab may still use it (JWT_REFRESH_GRACE_SECONDS).
+    summary = lines(inspect(runner, refresh).output)
+    assert summary["Session"].startswith("spent, but in the grace window until")
+    assert summary["Verdict"] == "accepted by this app"
+
+    assert client.post("/refresh", headers=bearer(second)).status_code == 200
     summary = lines(inspect(runner, refresh).output)
     assert summary["Session"].startswith("SPENT")
     assert summary["Verdict"] == "REJECTED (spent)"

@@ -102,6 +102,9 @@ NON_DEFAULT = {
     "REDIS_TIMEOUT": "0.5",
     "DATABASE_TIMEOUT": "3",
     "JWT_COOKIE_SECURE": "false",
+    "JWT_REFRESH_GRACE_SECONDS": "3",
+    "JWT_PREVIOUS_SECRET_KEYS": "an-old-key-that-is-long-enough-for-hs256-000,"
+    "another-old-key-long-enough-for-hs256-0000",
 }
 SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT"}  # read by deploy/serve.sh; tests/test_serve.py
 

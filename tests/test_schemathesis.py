@@ -145,7 +145,10 @@ def test_stateful_links(app, client, api_schema):
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             if walks_both_ways(case):
-                assert response.status_code == 422
+                # 404 when the path's id names nothing (GET /store answered [] and the
+                # id was made up), as in fuzz(): hypothesis reached this chain once the
+                # session operations joined the state machine.
+                assert response.status_code in (404, 422)
                 return
             case.validate_response(
                 response,

@@ -4,7 +4,7 @@ The shell block after WALKTHROUGH_MARKER is split into steps: a command (with it
 `\\`-continued lines) followed by `# ` lines, its expected output. `## ` lines are
 narration. The whole block runs in one bash against gunicorn on a fresh SQLite file;
 each step's output must equal the README's, once the values that change from run to
-run (tokens, uuids, session ids, times, user ids) are replaced by placeholders.
+run (tokens, uuids, session ids, key ids, times, user ids) are replaced by placeholders.
 """
 
 import os
@@ -24,6 +24,7 @@ VARIABLE = [
     (r"eyJ[\w-]*\.[\w-]*\.[\w-]*", "<JWT>"),
     (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<UUID>"),
     (r"\b[0-9a-f]{32}\b", "<SID>"),
+    (r'("kid": ?")[0-9a-f]{16}"', r'\1<KID>"'),
     (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "<DATE>"),
     (r"\((?:just now|in \d+ \w+|\d+ \w+ ago)\)", "(<WHEN>)"),
     (r"\b\d{10}\b", "<UNIX>"),
