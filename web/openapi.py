@@ -1,6 +1,8 @@
 """What the OpenAPI document says beyond each view's own decorators."""
 
 from apispec import BasePlugin
+from flask import Flask, jsonify, request
+from flask_smorest import Api
 
 SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
@@ -34,3 +36,21 @@ SPEC_KWARGS = {
     "components": {"securitySchemes": SECURITY_SCHEMES},
     "extra_plugins": [BodyErrorsPlugin()],
 }
+
+
+# flask-smorest's endpoint for the spec: its doc blueprint ("api-docs") + "openapi_json".
+SPEC_ENDPOINT = "api-docs.openapi_json"
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Serve /openapi.json with a `servers` entry naming the server that answers it.
+
+    Postman's converter takes `servers[0].url` as the collection's base URL and a
+    relative "/" gives it `http:////register`, so the URL must be absolute: the one the
+    client reached (behind nginx, ProxyFix gives the forwarded host and scheme)."""
+
+    def spec_with_server():
+        server = {"url": request.host_url.rstrip("/"), "description": "This server"}
+        return jsonify(api.spec.to_dict() | {"servers": [server]})
+
+    app.view_functions[SPEC_ENDPOINT] = spec_with_server
