@@ -20,7 +20,7 @@ class IdConverter(IntegerConverter):
 def register(app: Flask, api: Api) -> None:
     app.url_map.converters["id"] = IdConverter
     api.register_converter(
-        IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID, "example": 1}
     )
     for module in (users, stores, items, tags, health):
         api.register_blueprint(module.blp)

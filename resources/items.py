@@ -7,7 +7,7 @@ from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from models import Item, Store
-from schemas import ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
+from schemas import ItemCreateSchema, ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
 from security.access import check_owner, owner_only, protected
 from web import lists, reads
 
@@ -34,7 +34,7 @@ class ItemList(MethodView):
         return jsonify(body), 200, headers
 
     @protected(blp)
-    @blp.arguments(ItemSchema)
+    @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
     @owner_only(blp, missing="No such store", conflict=SAME_NAME)
     def post(self, data):

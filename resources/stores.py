@@ -8,7 +8,7 @@ from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from models import Store
-from schemas import ListArgsSchema, MessageSchema, StoreSchema
+from schemas import ListArgsSchema, MessageSchema, StoreCreateSchema, StoreSchema
 from security.access import check_owner, owner_only, protected
 from web import lists, reads
 
@@ -25,7 +25,7 @@ class StoreList(MethodView):
         return jsonify(body), 200, headers
 
     @protected(blp)
-    @blp.arguments(StoreSchema)
+    @blp.arguments(StoreCreateSchema)
     @blp.response(201, StoreSchema)
     @blp.alt_response(
         400,

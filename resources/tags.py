@@ -7,7 +7,7 @@ from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from models import Item, Store, Tag
-from schemas import ListArgsSchema, MessageSchema, TagAndItemSchema, TagSchema
+from schemas import ListArgsSchema, MessageSchema, TagAndItemSchema, TagCreateSchema, TagSchema
 from security.access import check_owner, owner_only, protected
 from web import lists, reads
 
@@ -32,7 +32,7 @@ class TagsInStore(MethodView):
         return jsonify(body), 200, headers
 
     @protected(blp)
-    @blp.arguments(TagSchema)
+    @blp.arguments(TagCreateSchema)
     @blp.response(201, TagSchema)
     @blp.alt_response(
         400,

@@ -16,6 +16,7 @@ from schemas import (
     MessageSchema,
     PasswordChangeSchema,
     TokensSchema,
+    UserCreateSchema,
     UserSchema,
 )
 from security.access import check_self_or_admin, protected
@@ -35,7 +36,7 @@ blp = Blueprint("users", __name__, description="Accounts and tokens")
 
 @blp.route("/register")
 class Register(MethodView):
-    @blp.arguments(UserSchema)
+    @blp.arguments(UserCreateSchema)
     @blp.response(201, MessageSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="Username taken")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many sign-ups from this client")

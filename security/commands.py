@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from db import db
 from models import LoginSession, User
-from schemas import UserSchema
+from schemas import UserCreateSchema
 from security.passwords import hash_password
 from security.sessions import prune_expired_sessions
 from security.tokens import REQUIRED_CLAIMS
@@ -26,7 +26,7 @@ def create_admin(username: str, password: str) -> None:
     """Create USERNAME as an admin, or promote the existing user."""
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        errors = UserSchema().validate({"username": username, "password": password})
+        errors = UserCreateSchema().validate({"username": username, "password": password})
         if errors:
             raise click.UsageError(str(errors))
         user = User(username=username, password=hash_password(password))

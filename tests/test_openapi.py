@@ -1,5 +1,9 @@
 """The OpenAPI document as clients import it: Postman, Swagger UI, code generators."""
 
+import re
+
+import pytest
+
 
 def spec_of(client, **kwargs) -> dict:
     response = client.get("/openapi.json", **kwargs)
@@ -28,3 +32,116 @@ def test_servers_behind_the_proxy_is_the_public_url(app):
         },
     )
     assert spec["servers"][0]["url"] == "https://shop.example"
+
+
+def resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def properties(spec: dict, schema: dict, path: str = ""):
+    """(path, property schema) of every property under a body schema, nested ones too."""
+    schema = resolve(spec, schema)
+    for part in schema.get("allOf", []):
+        yield from properties(spec, part, path)
+    if "items" in schema:
+        yield from properties(spec, schema["items"], path + "[]")
+    for name, prop in schema.get("properties", {}).items():
+        yield f"{path}.{name}", resolve(spec, prop)
+        yield from properties(spec, prop, f"{path}.{name}")
+
+
+METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
+
+
+def operations_of(spec: dict):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def bodies(spec: dict, which: str):
+    """(operation, schema) of every request body, or of every 2xx JSON response."""
+    for path, method, operation in operations_of(spec):
+        label = f"{method.upper()} {path}"
+        if which == "request" and "requestBody" in operation:
+            yield label, operation["requestBody"]["content"]["application/json"]["schema"]
+        for status, response in operation["responses"].items() if which == "response" else ():
+            content = response.get("content", {}).get("application/json")
+            if status.startswith("2") and content:
+                yield f"{label} {status}", content["schema"]
+
+
+def test_no_read_only_field_in_a_request_body(client):
+    spec = spec_of(client)
+    found = [
+        f"{operation}: {name}"
+        for operation, schema in bodies(spec, "request")
+        for name, prop in properties(spec, schema)
+        if prop.get("readOnly")
+    ]
+    assert found == []
+    store_body = spec["paths"]["/item"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(resolve(spec, store_body["schema"])["properties"]) == {
+        "name",
+        "price",
+        "description",
+        "store_id",
+    }
+
+
+def test_no_write_only_field_in_a_response(client):
+    spec = spec_of(client)
+    found = [
+        f"{operation}: {name}"
+        for operation, schema in bodies(spec, "response")
+        for name, prop in properties(spec, schema)
+        if prop.get("writeOnly")
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize("which", ["request", "response"])
+def test_every_scalar_in_a_body_has_an_example(client, which):
+    spec = spec_of(client)
+    missing = [
+        f"{operation}: {name}"
+        for operation, schema in bodies(spec, which)
+        for name, prop in properties(spec, schema)
+        if prop.get("type") not in ("object", "array", None) and "example" not in prop
+    ]
+    assert missing == []
+
+
+def test_examples_are_realistic(client):
+    spec = spec_of(client)
+    schemas = spec["components"]["schemas"]
+    assert schemas["StoreCreate"]["properties"]["name"]["example"] == "Corner Shop"
+    item = schemas["ItemCreate"]["properties"]
+    assert (item["price"]["example"], item["store_id"]["example"]) == (15.99, 1)
+    for path, operations in spec["paths"].items():
+        for parameter in operations.get("parameters", []):
+            if parameter["in"] == "path":
+                assert parameter["schema"]["example"] == 1, path
+
+
+def test_every_pattern_agrees_with_its_validator():
+    """The spec states the name rules as patterns (for fuzzers and validators); the
+    validators that enforce them must accept exactly the strings the pattern does."""
+    from marshmallow import ValidationError
+
+    from schemas import NAME_PATTERN, no_nul, trimmed
+
+    def valid(value: str) -> bool:
+        try:
+            no_nul(value)
+            trimmed(value)
+        except ValidationError:
+            return False
+        return True
+
+    samples = ["a", "a b", "Café", " a", "a ", "\t \n", "a\x00b", "a\n", "\u3000a", "a\x1c", "x"]
+    samples += [chr(c) + "a" for c in range(0x3100)] + ["a" + chr(c) for c in range(0x3100)]
+    assert all(bool(re.search(NAME_PATTERN, s)) == valid(s) for s in samples)
