@@ -8,18 +8,18 @@ from flask_smorest.error_handler import ErrorSchema
 
 from schemas import AuthErrorSchema
 from security.errors import admin_required, forbidden
-
-BEARER_SECURITY = [{"bearerAuth": []}]
+from web.openapi import ACCESS_SECURITY, REFRESH_SECURITY
 
 
 def protected(blp: Blueprint, *, fresh: bool = False, refresh: bool = False):
-    """jwt_required, plus the OpenAPI security requirement and 401 response."""
+    """jwt_required, plus the OpenAPI security requirement (the refresh token's scheme
+    for refresh=True) and 401 response."""
 
     def decorator(fn):
         fn = blp.alt_response(
             401, schema=AuthErrorSchema, description="Missing, invalid, expired or revoked token"
         )(fn)
-        fn = blp.doc(security=BEARER_SECURITY)(fn)
+        fn = blp.doc(security=REFRESH_SECURITY if refresh else ACCESS_SECURITY)(fn)
         return jwt_required(fresh=fresh, refresh=refresh)(fn)
 
     return decorator

@@ -145,3 +145,28 @@ def test_every_pattern_agrees_with_its_validator():
     samples = ["a", "a b", "Café", " a", "a ", "\t \n", "a\x00b", "a\n", "\u3000a", "a\x1c", "x"]
     samples += [chr(c) + "a" for c in range(0x3100)] + ["a" + chr(c) for c in range(0x3100)]
     assert all(bool(re.search(NAME_PATTERN, s)) == valid(s) for s in samples)
+
+
+def test_refresh_has_its_own_security_scheme(client):
+    spec = spec_of(client)
+    schemes = spec["components"]["securitySchemes"]
+    assert set(schemes) == {"bearerAuth", "refreshAuth"}
+    assert schemes["refreshAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/refresh"]["post"]["security"] == [{"refreshAuth": []}]
+    others = [
+        (path, method)
+        for path, method, operation in operations_of(spec)
+        if {"refreshAuth": []} in operation.get("security", []) and path != "/refresh"
+    ]
+    assert others == []
+
+
+def test_the_description_says_how_to_log_in_and_authorize(client):
+    description = spec_of(client)["info"]["description"]
+    for words in ("POST /login", "Authorize", "access_token", "refresh_token", "refreshAuth"):
+        assert words in description
+
+
+def test_swagger_ui_keeps_the_token_across_reloads(client):
+    page = client.get("/swagger-ui").get_data(as_text=True)
+    assert 'override_config = {"persistAuthorization": true}' in page
