@@ -51,6 +51,7 @@ generation: Example* in the import settings; `baseUrl` is this server. Put the
 BODY_ERRORS = {
     "400": "The request body is not valid JSON",
     "413": "The request body is larger than 1 MiB",
+    "415": "The request body is not sent as Content-Type: application/json",
 }
 
 
