@@ -12,7 +12,7 @@ import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
 from db import db, init_deadline, migrate
-from web import demo, errors, openapi, requestlog
+from web import demo, errors, openapi, protocol, requestlog
 from web.json import OrjsonProvider
 
 
@@ -30,12 +30,17 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     init_deadline(app)
-    CORS(app, origins=app.config["CORS_ORIGINS"].split(","), expose_headers=["X-Pagination"])
+    CORS(
+        app,
+        origins=app.config["CORS_ORIGINS"].split(","),
+        expose_headers=["X-Pagination", "Link", "Retry-After"],
+    )
     api = Api(app, spec_kwargs=openapi.SPEC_KWARGS)
     resources.register(app, api)
     openapi.init_app(app, api)
     security.init_app(app)  # after the blueprints: the rate limits wrap their views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
+    protocol.init_app(app)
     demo.init_app(app)
     requestlog.init_app(app)
     return app

@@ -21,11 +21,18 @@ from security.tokens import REQUIRED_CLAIMS
 @click.command("create-admin")
 @with_appcontext
 @click.argument("username")
-@click.password_option("--password", help="Only used when the user does not exist yet.")
-def create_admin(username: str, password: str) -> None:
-    """Create USERNAME as an admin, or promote the existing user."""
+@click.option(
+    "--password",
+    help="For a new user (asked for when missing). An existing user keeps their password.",
+)
+def create_admin(username: str, password: str | None) -> None:
+    """Create USERNAME as an admin, or promote the existing user (no password asked)."""
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is not None and password is not None:
+        click.echo(f"{username!r} exists: their password is unchanged (--password ignored).")
     if user is None:
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         errors = UserCreateSchema().validate({"username": username, "password": password})
         if errors:
             raise click.UsageError(str(errors))
