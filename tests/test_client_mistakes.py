@@ -111,3 +111,15 @@ def test_create_admin_says_an_explicit_password_is_not_used_on_an_existing_user(
     assert "password is unchanged" in result.output
     assert auth.login("alice", PASSWORD).status_code == 200
     assert auth.login("alice", "another password").status_code == 401
+
+
+def test_token_responses_are_never_cached(client, auth):
+    auth.register()
+    login = auth.login()
+    assert login.headers["Cache-Control"] == "no-store"
+    refresh = client.post(
+        "/refresh", headers={"Authorization": f"Bearer {login.json['refresh_token']}"}
+    )
+    assert refresh.status_code == 200
+    assert refresh.headers["Cache-Control"] == "no-store"
+    assert "Cache-Control" not in client.get("/store").headers

@@ -1,5 +1,5 @@
-"""HTTP details clients rely on: the Authorization scheme in any case, and OPTIONS
-answered in JSON like everything else."""
+"""HTTP details clients rely on: the Authorization scheme in any case, OPTIONS
+answered in JSON like everything else, and token responses never cached."""
 
 import re
 
@@ -28,6 +28,17 @@ def options_as_json(response: Response) -> Response:
     return response
 
 
+# The endpoints whose answers carry tokens: no cache (browser, proxy) may keep them.
+TOKEN_ENDPOINTS = {"users.Login", "users.Refresh"}
+
+
+def tokens_not_cached(response: Response) -> Response:
+    if request.endpoint in TOKEN_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.before_request(bearer_in_any_case)
     app.after_request(options_as_json)
+    app.after_request(tokens_not_cached)
