@@ -15,7 +15,6 @@ from web.bodies import Blueprint
 blp = Blueprint("items", __name__, description="Items, in a store")
 
 ITEM_UPDATE = ItemUpdateSchema(partial=True)
-SAME_NAME = "An item with that name exists in that store"
 
 
 def owned_item(item_id: int) -> Item:
@@ -37,7 +36,7 @@ class ItemList(MethodView):
     @protected(blp)
     @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
-    @owner_only(blp, missing="No such store", conflict=SAME_NAME)
+    @owner_only(blp, missing="No such store", conflict="items")
     def post(self, data):
         """Create an item in a store you own"""
         check_owner(db.session.get(Store, data["store_id"]) or abort(404))
@@ -66,7 +65,7 @@ class ItemById(MethodView):
         }
     )
     @blp.response(200, ItemSchema)
-    @owner_only(blp, missing="No such item", conflict=SAME_NAME)
+    @owner_only(blp, missing="No such item", conflict="items")
     def put(self, data, item_id):
         """Change an item's name, price and/or description"""
         item = owned_item(item_id)

@@ -10,7 +10,7 @@ from db import db
 from models import Store
 from schemas import ListArgsSchema, MessageSchema, StoreCreateSchema, StoreSchema
 from security.access import check_owner, owner_only, protected
-from web import lists, reads
+from web import errors, lists, reads
 from web.bodies import Blueprint
 
 blp = Blueprint("stores", __name__, description="Stores, each owned by its creator")
@@ -32,6 +32,7 @@ class StoreList(MethodView):
         400,
         schema=ErrorSchema,
         description="A store with that name already exists, or the body is not valid JSON",
+        example=errors.conflict_example("stores"),
     )
     def post(self, data):
         """Create a store owned by the caller"""

@@ -20,7 +20,8 @@ from schemas import (
     UserSchema,
 )
 from security.access import check_self_or_admin, protected
-from security.errors import invalid_credentials, token_revoked
+from security.errors import ADMIN_REQUIRED, INVALID_CREDENTIALS, invalid_credentials, token_revoked
+from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
 from security.passwords import hash_password, verify_password
 from security.sessions import (
     end_all_sessions,
@@ -31,6 +32,7 @@ from security.sessions import (
 )
 from security.tokens import issue_tokens
 from web.bodies import Blueprint
+from web.errors import conflict_example, example
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
 
@@ -39,8 +41,15 @@ blp = Blueprint("users", __name__, description="Accounts and tokens")
 class Register(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, MessageSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="Username taken")
-    @blp.alt_response(429, schema=ErrorSchema, description="Too many sign-ups from this client")
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="Username taken", example=conflict_example("users")
+    )
+    @blp.alt_response(
+        429,
+        schema=ErrorSchema,
+        description="Too many sign-ups from this client",
+        example=example(429, REGISTER_LIMITED),
+    )
     def post(self, data):
         """Create an account"""
         db.session.add(User(username=data["username"], password=hash_password(data["password"])))
@@ -52,8 +61,15 @@ class Register(MethodView):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
-    @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
-    @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins")
+    @blp.alt_response(
+        401, schema=MessageSchema, description="Invalid credentials", example=INVALID_CREDENTIALS
+    )
+    @blp.alt_response(
+        429,
+        schema=ErrorSchema,
+        description="Too many failed logins",
+        example=example(429, LOGIN_LIMITED),
+    )
     def post(self, data):
         """Log in with a password: a fresh access token and a refresh token"""
         user = db.session.execute(
@@ -118,6 +134,7 @@ class MyPassword(MethodView):
         401,
         schema=CredentialsErrorSchema,
         description="Wrong current password, or a missing, invalid, stale or revoked token",
+        example=INVALID_CREDENTIALS,
     )
     @blp.arguments(PasswordChangeSchema)
     @blp.response(200, MessageSchema)
@@ -137,7 +154,12 @@ class MyPassword(MethodView):
 class UserById(MethodView):
     @protected(blp)
     @blp.response(200, UserSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
+    @blp.alt_response(
+        403,
+        schema=AuthErrorSchema,
+        description="Not yourself, not an admin",
+        example=ADMIN_REQUIRED,
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
     def get(self, user_id):
         """A user's record: yourself, or anyone if you are an admin"""
@@ -146,7 +168,12 @@ class UserById(MethodView):
 
     @protected(blp, fresh=True)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
+    @blp.alt_response(
+        403,
+        schema=AuthErrorSchema,
+        description="Not yourself, not an admin",
+        example=ADMIN_REQUIRED,
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
     def delete(self, user_id):
         """Delete an account (fresh token): yourself, or anyone if you are an admin"""

@@ -11,6 +11,9 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+LOGIN_LIMITED = "Too many failed logins. Try again later."
+REGISTER_LIMITED = "Too many sign-ups from this client. Try again later."
+
 
 def login_key() -> str:
     body = request.get_json(silent=True)
@@ -45,11 +48,11 @@ def init_app(app: Flask) -> None:
             lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
             key_func=login_key,
             deduct_when=lambda response: response.status_code == 401,
-            error_message="Too many failed logins. Try again later.",
+            error_message=LOGIN_LIMITED,
         ),
         "users.Register": limiter.limit(
             lambda: current_app.config["RATELIMIT_REGISTER"],
-            error_message="Too many sign-ups from this client. Try again later.",
+            error_message=REGISTER_LIMITED,
         ),
     }
     for endpoint, limit in limits.items():

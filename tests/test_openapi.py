@@ -170,3 +170,59 @@ def test_the_description_says_how_to_log_in_and_authorize(client):
 def test_swagger_ui_keeps_the_token_across_reloads(client):
     page = client.get("/swagger-ui").get_data(as_text=True)
     assert 'override_config = {"persistAuthorization": true}' in page
+
+
+def test_every_error_response_has_an_example(client):
+    spec = spec_of(client)
+    missing = []
+    for path, method, operation in operations_of(spec):
+        for status, response in operation["responses"].items():
+            if "$ref" in response:
+                response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+            media = response.get("content", {}).get("application/json")
+            if media and not status.startswith("2") and "example" not in media:
+                missing.append(f"{method.upper()} {path} {status}")
+    assert missing == []
+
+
+def documented_example(spec, path, method, status):
+    response = spec["paths"][path][method]["responses"][status]
+    if "$ref" in response:
+        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response["content"]["application/json"]["example"]
+
+
+def test_error_examples_are_the_bodies_the_api_sends(client, auth, store):
+    """The examples are not made up: each is what the request it stands for gets."""
+    spec = spec_of(client)
+    other = auth.headers("bob")
+    sid = store["id"]
+    cases = [
+        ("/my-info", "get", "401", client.get("/my-info")),
+        ("/store/{store_id}", "get", "404", client.get("/store/999")),
+        ("/store", "post", "400", client.post("/store", json={"name": "Shop"}, headers=other)),
+        ("/register", "post", "409", auth.register("bob")),
+        ("/login", "post", "401", auth.login("bob", "wrong password")),
+        (
+            "/store/{store_id}/tag",
+            "post",
+            "403",
+            client.post(f"/store/{sid}/tag", json={"name": "Furniture"}, headers=other),
+        ),
+        (
+            "/store",
+            "post",
+            "415",
+            client.post("/store", data={"name": "Corner Shop"}, headers=other),
+        ),
+        ("/user/{user_id}", "get", "403", client.get("/user/1", headers=other)),
+    ]
+    for path, method, status, response in cases:
+        assert str(response.status_code) == status, (path, response.json)
+        assert response.json == documented_example(spec, path, method, status), (path, status)
+
+
+def test_a_views_own_error_description_is_kept(client):
+    """The 400/413/415 added to every body must not replace what a view says itself."""
+    responses = spec_of(client)["paths"]["/store"]["post"]["responses"]
+    assert responses["400"]["description"].startswith("A store with that name already exists")

@@ -14,15 +14,19 @@ from webargs.flaskparser import FlaskParser
 EXPECTED = "application/json"
 
 
+def not_json(mimetype: str) -> str:
+    """The 415 message for a body sent as `mimetype` ("" when it had no Content-Type)."""
+    sent = f"'{mimetype[:100]}'" if mimetype else "no Content-Type"
+    return (
+        f"The request body must be JSON, sent with 'Content-Type: {EXPECTED}' "
+        f"(this request had {sent})."
+    )
+
+
 class JsonBodyParser(FlaskParser):
     def load_json(self, req: Request, schema):
         if not is_json(req.mimetype) and (req.content_length or req.get_data(cache=True)):
-            sent = f"'{req.mimetype[:100]}'" if req.mimetype else "no Content-Type"
-            abort(
-                415,
-                message=f"The request body must be JSON, sent with "
-                f"'Content-Type: {EXPECTED}' (this request had {sent}).",
-            )
+            abort(415, message=not_json(req.mimetype))
         return super().load_json(req, schema)
 
 

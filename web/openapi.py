@@ -3,6 +3,10 @@
 from apispec import BasePlugin
 from flask import Flask, jsonify, request
 from flask_smorest import Api
+from werkzeug.exceptions import UnprocessableEntity
+
+from web.bodies import not_json
+from web.errors import example
 
 # Two slots in Swagger UI's Authorize dialog, so /refresh never needs the access token
 # swapped out: it uses the second.
@@ -64,20 +68,56 @@ class BodyErrorsPlugin(BasePlugin):
             if "requestBody" not in operation:
                 continue
             responses = operation.setdefault("responses", {})
+            documented = {str(status) for status in responses}  # the views' are ints
             for code, description in BODY_ERRORS.items():
-                responses.setdefault(
-                    code,
-                    {
+                if code not in documented:
+                    responses[code] = {
                         "description": description,
                         "content": {"application/json": {"schema": "Error"}},
-                    },
-                )
+                    }
+
+
+# The example of an error response whose view gives none: the body it gets, by status.
+ERROR_EXAMPLES = {
+    "400": example(400, errors={"json": ["Invalid JSON body."]}),
+    "404": example(404),
+    "413": example(413),
+    "415": example(415, not_json("application/x-www-form-urlencoded")),
+    "422": example(
+        422,
+        UnprocessableEntity.description,
+        errors={"json": {"name": ["Missing data for required field."]}},
+    ),
+    "503": example(503),
+    "default": example(500),
+}
+# flask-smorest's shared responses, referenced by every operation.
+COMPONENT_RESPONSES = {"UNPROCESSABLE_ENTITY": "422", "DEFAULT_ERROR": "default"}
+
+
+class ErrorExamplesPlugin(BasePlugin):
+    """Gives every JSON error response without an example the body of its status, so
+    Swagger UI and Postman show a real error rather than a schema's placeholders."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            for status, response in operation.get("responses", {}).items():
+                with_example(response, str(status))
+
+
+def with_example(response, status: str) -> None:
+    media = (
+        response.get("content", {}).get("application/json") if isinstance(response, dict) else None
+    )
+    if media is not None and status in ERROR_EXAMPLES:
+        media.setdefault("example", ERROR_EXAMPLES[status])
 
 
 SPEC_KWARGS = {
     "info": {"description": DESCRIPTION},
     "components": {"securitySchemes": SECURITY_SCHEMES},
-    "extra_plugins": [BodyErrorsPlugin()],
+    # In this order: the body errors are added first, then they get their examples.
+    "extra_plugins": [BodyErrorsPlugin(), ErrorExamplesPlugin()],
 }
 
 
@@ -97,3 +137,5 @@ def init_app(app: Flask, api: Api) -> None:
         return jsonify(api.spec.to_dict() | {"servers": [server]})
 
     app.view_functions[SPEC_ENDPOINT] = spec_with_server
+    for name, status in COMPONENT_RESPONSES.items():
+        with_example(api.spec.components.responses[name], status)
