@@ -18,9 +18,10 @@ PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # rows a list returns: default and most
 
 
 # The rules below as regular expressions, for the OpenAPI document: validators and
-# fuzzers read `pattern` (tests/test_schemathesis.py checks the two agree). Every such
-# field also has an `example`, which Swagger UI and Postman use before any pattern, so
-# they never show strings generated from it.
+# fuzzers (tests/test_schemathesis.py) read `pattern`, and tests/test_openapi.py checks
+# that pattern and validators agree. Every such field also has an `example`, which
+# Swagger UI and Postman use before any pattern (tests/test_browser.py), so they never
+# show strings generated from it.
 NO_NUL_PATTERN = r"^[^\x00]*$"
 # Whitespace spelled out (Python's str.isspace set), not `\s`, which means different
 # characters to Python and to JavaScript (Swagger UI) and JSON Schema tools.
