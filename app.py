@@ -12,7 +12,7 @@ import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
 from db import db, init_deadline, migrate
-from web import demo, errors, openapi, requestlog
+from web import demo, errors, openapi, protocol, requestlog
 from web.json import OrjsonProvider
 
 
@@ -23,16 +23,20 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     config.finalize(app.config)
-    if app.config["PROXY_COUNT"]:  # trust X-Forwarded-For from our own proxies only
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
+    if app.config["PROXY_COUNT"]:  # trust X-Forwarded-For/-Proto from our own proxies only
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     db.init_app(app)
     migrate.init_app(app, db)
     init_deadline(app)
     init_cors(app)
-    resources.register(app, Api(app, spec_kwargs=openapi.SPEC_KWARGS))
+    api = Api(app, spec_kwargs=openapi.SPEC_KWARGS)
+    resources.register(app, api)
+    openapi.init_app(app, api)
     security.init_app(app)  # after the blueprints: the rate limits wrap their views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
+    protocol.init_app(app)
     demo.init_app(app)
     requestlog.init_app(app)
     return app

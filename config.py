@@ -107,6 +107,8 @@ def from_environment(instance_path: str) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/swagger-ui",
         "OPENAPI_SWAGGER_UI_URL": "/swagger-ui-assets/",
+        # The tokens pasted into Authorize survive a page reload (kept in localStorage).
+        "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True},
         "PROPAGATE_EXCEPTIONS": False,
     }
 

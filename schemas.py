@@ -1,14 +1,101 @@
 """Marshmallow schemas: what the API reads and writes. Unknown fields are
-rejected (marshmallow's default RAISE), so `is_admin` or `id` cannot be mass-assigned."""
+rejected (marshmallow's default RAISE), so `is_admin` or `id` cannot be mass-assigned.
+
+Each representation is defined once, as the response it is (StoreSchema, ItemSchema...);
+a request body is that representation minus its dump-only fields (`dump_only()`), plus
+what only a request carries (an item's `store_id`, a user's `password`). So the OpenAPI
+document has separate request and response schemas and no read-only field ever appears
+in a request body (Postman's converter and Swagger UI would send it back: 422).
+Every field carries a realistic `example`, which Swagger UI and Postman show and send."""
+
+import re
+import unicodedata
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # rows a list returns: default and most
-# PostgreSQL text cannot hold NUL (0x00): refuse it with 422 rather than fail with 500.
-# A pattern, so the OpenAPI document says it too.
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
-NAME = {"required": True, "validate": [validate.Length(min=1, max=80), NO_NUL]}
+
+
+# The rules below as regular expressions, for the OpenAPI document: validators and
+# fuzzers (tests/test_schemathesis.py) read `pattern`, and tests/test_openapi.py checks
+# that pattern and validators agree. Every such field also has an `example`, which
+# Swagger UI and Postman use before any pattern (tests/test_browser.py), so they never
+# show strings generated from it.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+# Whitespace spelled out (Python's str.isspace set), not `\s`, which means different
+# characters to Python and to JavaScript (Swagger UI) and JSON Schema tools.
+SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# `(?![\s\S])` ends the string: `$` would also match before a final newline in Python.
+NAME_PATTERN = rf"^[^{SPACE}\x00]([^\x00]*[^{SPACE}\x00])?(?![\s\S])"
+
+
+def no_nul(value: str) -> None:
+    """PostgreSQL text cannot hold NUL (0x00): refuse it with 422 rather than fail with 500."""
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+
+
+EDGE_SPACE = re.compile(rf"^[{SPACE}]|[{SPACE}]\Z")
+
+
+def trimmed(value: str) -> None:
+    """A name with leading or trailing whitespace would be a second name that reads the
+    same (and one of only whitespace, no name at all)."""
+    if EDGE_SPACE.search(value):
+        raise ValidationError("Must not start or end with whitespace.")
+
+
+class Name(fields.Str):
+    """A store, item or tag name: 1 to 80 characters, NFC-normalized on load (so `Café`
+    typed with a combining accent is the same name as the precomposed one), no NUL and
+    no leading or trailing whitespace."""
+
+    def __init__(self, example: str, **kwargs):
+        description = (
+            "1 to 80 characters, without NUL and without leading or trailing whitespace; "
+            "stored in Unicode NFC form."
+        )
+        super().__init__(
+            required=True,
+            validate=[validate.Length(min=1, max=80), no_nul, trimmed],
+            metadata={"example": example, "description": description, "pattern": NAME_PATTERN},
+            **kwargs,
+        )
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFC", value)
+        return super().deserialize(value, attr, data, **kwargs)
+
+
+class Price(fields.Float):
+    """A JSON number (never a string such as "15.99", never true/false), at least 0."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            required=True,
+            validate=validate.Range(min=0),
+            metadata={"example": 15.99},
+            **kwargs,
+        )
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, str | bool):
+            raise ValidationError("Not a valid number.")
+        return super().deserialize(value, attr, data, **kwargs)
+
+
+def id_field(**kwargs) -> fields.Int:
+    """An id in a JSON body: a JSON integer (1.5, "1" and true are refused: strict)."""
+    kwargs.setdefault("metadata", {"example": 1})
+    return fields.Int(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def dump_only(schema: type[Schema]) -> tuple[str, ...]:
+    """The fields of a representation that a request never carries: exclude them to
+    derive its request body."""
+    return tuple(name for name, field in schema().fields.items() if field.dump_only)
 
 
 NESTED_LIMIT = 100
@@ -28,32 +115,48 @@ def nested_list(schema: type[Schema], rest: str) -> fields.List:
 
 
 class PlainStoreSchema(Schema):
-    id = fields.Int(dump_only=True)
-    name = fields.Str(**NAME)
+    id = id_field(dump_only=True)
+    name = Name("Corner Shop")
 
 
 class PlainItemSchema(Schema):
-    id = fields.Int(dump_only=True)
-    name = fields.Str(**NAME)
-    price = fields.Float(required=True, validate=validate.Range(min=0))
+    id = id_field(dump_only=True)
+    name = Name("Chair")
+    price = Price()
 
 
 class PlainTagSchema(Schema):
-    id = fields.Int(dump_only=True)
-    name = fields.Str(**NAME)
+    id = id_field(dump_only=True)
+    name = Name("Furniture")
 
 
 class StoreSchema(PlainStoreSchema):
-    owner_id = fields.Int(dump_only=True, allow_none=True)
+    owner_id = id_field(dump_only=True, allow_none=True)
     items = nested_list(PlainItemSchema, "GET /item?store_id={id}&after={last id}")
     tags = nested_list(PlainTagSchema, "GET /store/{id}/tag?after={last id}")
 
 
+class StoreCreateSchema(StoreSchema):
+    class Meta:
+        exclude = dump_only(StoreSchema)
+
+
 class ItemSchema(PlainItemSchema):
-    description = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    store_id = fields.Int(required=True, load_only=True, validate=validate.Range(min=1, max=MAX_ID))
+    description = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"example": "Solid oak, seats one."},
+    )
     store = fields.Nested(PlainStoreSchema, dump_only=True)
     tags = nested_list(PlainTagSchema, "GET /store/{store id}/tag lists all the store's tags")
+
+
+class ItemCreateSchema(ItemSchema):
+    class Meta:
+        exclude = dump_only(ItemSchema)
+
+    store_id = id_field(required=True, metadata={"description": "A store you own.", "example": 1})
 
 
 class ItemUpdateSchema(ItemSchema):
@@ -61,7 +164,7 @@ class ItemUpdateSchema(ItemSchema):
     never moves to another store."""
 
     class Meta:
-        exclude = ("store_id", "store", "tags")
+        exclude = dump_only(ItemSchema)
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -75,14 +178,24 @@ class ListArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    page_size = fields.Int(load_default=PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
+    page_size = fields.Int(
+        load_default=PAGE_SIZE,
+        validate=validate.Range(1, MAX_PAGE_SIZE),
+        metadata={"example": PAGE_SIZE},
+    )
     after = fields.Int(
         validate=validate.Range(min=0, max=MAX_ID),
-        metadata={"description": "Rows whose id is greater than this (keyset walking)."},
+        metadata={
+            "description": "Rows with a greater id (keyset walking); 0: from the start.",
+            "example": 0,
+        },
     )
+    # No example: Swagger UI would fill it in beside `after`, and both at once are a 422.
     page = fields.Int(
         validate=validate.Range(min=1),
-        metadata={"description": "Classic offset page, with totals in X-Pagination."},
+        metadata={
+            "description": "Classic offset page, with totals in X-Pagination; not with ?after=."
+        },
     )
 
     @validates_schema
@@ -92,8 +205,11 @@ class ListArgsSchema(Schema):
 
 
 class ItemQuerySchema(ListArgsSchema):
-    store_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
-    tag_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+    store_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
+    tag_id = fields.Int(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Only the items with this tag."},
+    )
 
 
 class TagSchema(PlainTagSchema):
@@ -101,28 +217,58 @@ class TagSchema(PlainTagSchema):
     items = nested_list(PlainItemSchema, "GET /item?tag_id={id}&after={last id}")
 
 
+class TagCreateSchema(TagSchema):
+    class Meta:
+        exclude = dump_only(TagSchema)
+
+
 class TagAndItemSchema(Schema):
-    message = fields.Str()
+    message = fields.Str(metadata={"example": "Item removed from tag"})
     item = fields.Nested(ItemSchema)
     tag = fields.Nested(TagSchema)
 
 
+USERNAME = {"example": "alice", "pattern": NO_NUL_PATTERN}
+PASSWORD = {"example": "correct horse battery"}
+TOKEN = {"example": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig"}
+
+
 class UserSchema(Schema):
-    id = fields.Int(dump_only=True)
-    username = fields.Str(required=True, validate=[validate.Length(min=3, max=80), NO_NUL])
-    password = fields.Str(required=True, load_only=True, validate=validate.Length(min=8, max=128))
-    is_admin = fields.Bool(dump_only=True)
+    id = id_field(dump_only=True)
+    username = fields.Str(
+        required=True, validate=[validate.Length(min=3, max=80), no_nul], metadata=USERNAME
+    )
+    is_admin = fields.Bool(dump_only=True, metadata={"example": False})
+
+
+class UserCreateSchema(UserSchema):
+    class Meta:
+        exclude = dump_only(UserSchema)
+
+    password = fields.Str(
+        required=True,
+        validate=validate.Length(min=8, max=128),
+        metadata=PASSWORD | {"description": "8 to 128 characters."},
+    )
 
 
 class LoginSchema(Schema):
     # No length rules here: a wrong-length password is simply a wrong password.
-    username = fields.Str(required=True, validate=[validate.Length(max=80), NO_NUL])
-    password = fields.Str(required=True, validate=validate.Length(max=128))
+    username = fields.Str(
+        required=True, validate=[validate.Length(max=80), no_nul], metadata=USERNAME
+    )
+    password = fields.Str(required=True, validate=validate.Length(max=128), metadata=PASSWORD)
 
 
 class PasswordChangeSchema(Schema):
-    current_password = fields.Str(required=True, validate=validate.Length(max=128))
-    new_password = fields.Str(required=True, validate=validate.Length(min=8, max=128))
+    current_password = fields.Str(
+        required=True, validate=validate.Length(max=128), metadata=PASSWORD
+    )
+    new_password = fields.Str(
+        required=True,
+        validate=validate.Length(min=8, max=128),
+        metadata={"example": "a longer correct horse"},
+    )
 
 
 class LoginQuerySchema(Schema):
@@ -145,8 +291,8 @@ class LoginQuerySchema(Schema):
 class TokensSchema(Schema):
     """Bearer mode (the default): the tokens themselves."""
 
-    access_token = fields.Str(required=True)
-    refresh_token = fields.Str(required=True)
+    access_token = fields.Str(required=True, metadata=TOKEN)
+    refresh_token = fields.Str(required=True, metadata=TOKEN)
 
 
 class CookieTokensSchema(Schema):
@@ -155,10 +301,18 @@ class CookieTokensSchema(Schema):
     another origin cannot read those). The tokens are in HttpOnly cookies."""
 
     csrf_access_token = fields.Str(
-        required=True, metadata={"description": "X-CSRF-TOKEN for every cookie write"}
+        required=True,
+        metadata={
+            "description": "X-CSRF-TOKEN for every cookie write",
+            "example": "0fef9e14-4b0e-4d2c-9c43-6f1f3b0b5a11",
+        },
     )
     csrf_refresh_token = fields.Str(
-        required=True, metadata={"description": "X-CSRF-TOKEN for POST /refresh"}
+        required=True,
+        metadata={
+            "description": "X-CSRF-TOKEN for POST /refresh",
+            "example": "5ba3b203-8f0e-4a8e-b1d5-2c7d9e4f6a02",
+        },
     )
 
 
@@ -180,6 +334,7 @@ SESSION_ID = {
     "description": "The login session's id: 32 hex digits, the `sid` claim of its tokens. "
     "A string, unlike the API's other ids: it is random, so it reveals nothing about "
     "other users' logins and cannot be guessed.",
+    "example": "92d797b63c3d4dc990f9eeea081daa4c",
 }
 
 
@@ -187,36 +342,56 @@ class LoginSessionSchema(Schema):
     """A login session as its user sees it: one device or browser."""
 
     id = fields.Str(dump_only=True, metadata=SESSION_ID)
-    created_at = fields.DateTime(dump_only=True, metadata={"description": "Login, UTC."})
+    created_at = fields.DateTime(
+        dump_only=True,
+        metadata={"description": "Login, UTC.", "example": "2026-12-01T09:30:00+00:00"},
+    )
     last_used_at = fields.DateTime(
-        dump_only=True, metadata={"description": "Login or latest refresh, UTC."}
+        dump_only=True,
+        metadata={
+            "description": "Login or latest refresh, UTC.",
+            "example": "2026-12-01T10:45:12+00:00",
+        },
     )
     expires_at = fields.DateTime(
         dump_only=True,
-        metadata={"description": "No token of this session is valid after this, UTC."},
+        metadata={
+            "description": "No token of this session is valid after this, UTC.",
+            "example": "2026-12-31T09:30:00+00:00",
+        },
     )
     user_agent = fields.Str(
         dump_only=True,
         allow_none=True,
-        metadata={"description": "The login's User-Agent, cut to 200 characters."},
+        metadata={
+            "description": "The login's User-Agent, cut to 200 characters.",
+            "example": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+        },
     )
     ip = fields.Str(
         dump_only=True,
         allow_none=True,
-        metadata={"description": "The client address at login, as the reverse proxy saw it."},
+        metadata={
+            "description": "The client address at login, as the reverse proxy saw it.",
+            "example": "203.0.113.7",
+        },
     )
     current = fields.Bool(
-        dump_only=True, metadata={"description": "The session of the token making this call."}
+        dump_only=True,
+        metadata={
+            "description": "The session of the token making this call.",
+            "example": True,
+        },
     )
 
 
 class EndedSessionsSchema(Schema):
-    message = fields.Str(required=True)
-    ended = fields.Int(required=True)
+    message = fields.Str(required=True, metadata={"example": "Other sessions ended."})
+    ended = fields.Int(required=True, metadata={"example": 2})
 
 
 class MessageSchema(Schema):
-    message = fields.Str(required=True)
+    message = fields.Str(required=True, metadata={"example": "Item deleted."})
 
 
 class AuthErrorSchema(Schema):
@@ -235,4 +410,4 @@ class CredentialsErrorSchema(AuthErrorSchema):
 
 
 class StatusSchema(Schema):
-    status = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"example": "ok"})

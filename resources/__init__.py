@@ -27,7 +27,7 @@ class SessionIdConverter(BaseConverter):
 def register(app: Flask, api: Api) -> None:
     app.url_map.converters["id"] = IdConverter
     api.register_converter(
-        IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": MAX_ID, "example": 1}
     )
     app.url_map.converters["sid"] = SessionIdConverter
     api.register_converter(SessionIdConverter, lambda _: SESSION_ID)

@@ -1,11 +1,12 @@
 """Probes for load balancers and process managers: public, cheap, never rate limited."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import text
 
 from db import db
 from schemas import StatusSchema
+from web.bodies import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 
@@ -21,7 +22,7 @@ class Health(MethodView):
 @blp.route("/ready")
 class Ready(MethodView):
     @blp.response(200, StatusSchema)
-    @blp.alt_response(503, description="The database cannot be reached")
+    @blp.alt_response(503, schema=ErrorSchema, description="The database cannot be reached")
     def get(self):
         """Readiness: one cheap database round trip"""
         db.session.execute(text("SELECT 1"))

@@ -2,19 +2,19 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from models import Item, Store
-from schemas import ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
+from schemas import ItemCreateSchema, ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
 from security.access import check_owner, owner_only, protected
 from web import lists, reads
+from web.bodies import Blueprint
 
 blp = Blueprint("items", __name__, description="Items, in a store")
 
 ITEM_UPDATE = ItemUpdateSchema(partial=True)
-SAME_NAME = "An item with that name exists in that store"
 
 
 def owned_item(item_id: int) -> Item:
@@ -34,9 +34,9 @@ class ItemList(MethodView):
         return jsonify(body), 200, headers
 
     @protected(blp)
-    @blp.arguments(ItemSchema)
+    @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
-    @owner_only(blp, missing="No such store", conflict=SAME_NAME)
+    @owner_only(blp, missing="No such store", conflict="items")
     def post(self, data):
         """Create an item in a store you own"""
         check_owner(db.session.get(Store, data["store_id"]) or abort(404))
@@ -65,7 +65,7 @@ class ItemById(MethodView):
         }
     )
     @blp.response(200, ItemSchema)
-    @owner_only(blp, missing="No such item", conflict=SAME_NAME)
+    @owner_only(blp, missing="No such item", conflict="items")
     def put(self, data, item_id):
         """Change an item's name, price and/or description"""
         item = owned_item(item_id)

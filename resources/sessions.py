@@ -2,13 +2,14 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from schemas import EndedSessionsSchema, LoginSessionSchema, MessageSchema
 from security.access import protected
 from security.sessions import end_other_sessions, end_users_session, live_sessions
+from web.bodies import Blueprint
 
 blp = Blueprint("sessions", __name__, description="My login sessions (devices)")
 

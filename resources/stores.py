@@ -3,14 +3,15 @@
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from models import Store
-from schemas import ListArgsSchema, MessageSchema, StoreSchema
+from schemas import ListArgsSchema, MessageSchema, StoreCreateSchema, StoreSchema
 from security.access import check_owner, owner_only, protected
-from web import lists, reads
+from web import errors, lists, reads
+from web.bodies import Blueprint
 
 blp = Blueprint("stores", __name__, description="Stores, each owned by its creator")
 
@@ -25,12 +26,13 @@ class StoreList(MethodView):
         return jsonify(body), 200, headers
 
     @protected(blp)
-    @blp.arguments(StoreSchema)
+    @blp.arguments(StoreCreateSchema)
     @blp.response(201, StoreSchema)
     @blp.alt_response(
         400,
         schema=ErrorSchema,
         description="A store with that name already exists, or the body is not valid JSON",
+        example=errors.conflict_example("stores"),
     )
     def post(self, data):
         """Create a store owned by the caller"""

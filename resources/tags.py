@@ -2,16 +2,22 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from models import Item, Store, Tag
-from schemas import ListArgsSchema, MessageSchema, TagAndItemSchema, TagSchema
+from schemas import ListArgsSchema, MessageSchema, TagAndItemSchema, TagCreateSchema, TagSchema
 from security.access import check_owner, owner_only, protected
-from web import lists, reads
+from web import errors, lists, reads
+from web.bodies import Blueprint
+from web.errors import example
 
 blp = Blueprint("tags", __name__, description="Tags of a store's items")
+
+IN_USE = "Tag is still used by items: unlink them first."
+OTHER_STORE = "The tag belongs to another store than the item."
+NOT_LINKED = "The item is not linked to that tag."
 
 
 def owned_tag(tag_id: int) -> Tag:
@@ -32,12 +38,13 @@ class TagsInStore(MethodView):
         return jsonify(body), 200, headers
 
     @protected(blp)
-    @blp.arguments(TagSchema)
+    @blp.arguments(TagCreateSchema)
     @blp.response(201, TagSchema)
     @blp.alt_response(
         400,
         schema=ErrorSchema,
         description="A tag with that name exists in that store, or the body is not valid JSON",
+        example=errors.conflict_example("tags"),
     )
     @owner_only(blp, missing="No such store")
     def post(self, data, store_id):
@@ -60,13 +67,15 @@ class TagById(MethodView):
 
     @protected(blp)
     @blp.response(202, MessageSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="Items still use the tag")
+    @blp.alt_response(
+        400, schema=ErrorSchema, description="Items still use the tag", example=example(400, IN_USE)
+    )
     @owner_only(blp, missing="No such tag")
     def delete(self, tag_id):
         """Delete a tag that no item uses"""
         tag = owned_tag(tag_id)
         if tag.items:
-            abort(400, message="Tag is still used by items: unlink them first.")
+            abort(400, message=IN_USE)
         db.session.delete(tag)
         db.session.commit()
         return {"message": "Tag deleted."}
@@ -76,7 +85,12 @@ class TagById(MethodView):
 class LinkTagsToItem(MethodView):
     @protected(blp)
     @blp.response(201, TagSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="The tag belongs to another store")
+    @blp.alt_response(
+        400,
+        schema=ErrorSchema,
+        description="The tag belongs to another store",
+        example=example(400, OTHER_STORE),
+    )
     @owner_only(blp, missing="No such item or tag")
     def post(self, item_id, tag_id):
         """Link an item to a tag of the same store (linking twice is harmless)"""
@@ -88,13 +102,18 @@ class LinkTagsToItem(MethodView):
 
     @protected(blp)
     @blp.response(200, TagAndItemSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="The item is not linked to the tag")
+    @blp.alt_response(
+        400,
+        schema=ErrorSchema,
+        description="The item is not linked to the tag",
+        example=example(400, NOT_LINKED),
+    )
     @owner_only(blp, missing="No such item or tag")
     def delete(self, item_id, tag_id):
         """Unlink an item from a tag"""
         item, tag = linkable(item_id, tag_id)
         if tag not in item.tags:
-            abort(400, message="The item is not linked to that tag.")
+            abort(400, message=NOT_LINKED)
         item.tags.remove(tag)
         db.session.commit()
         message = "Item removed from tag"
@@ -107,5 +126,5 @@ def linkable(item_id: int, tag_id: int) -> tuple:
     tag = db.session.get(Tag, tag_id) or abort(404)
     check_owner(item.store)
     if tag.store_id != item.store_id:
-        abort(400, message="The tag belongs to another store than the item.")
+        abort(400, message=OTHER_STORE)
     return item, tag

@@ -3,7 +3,7 @@
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import select
 
@@ -18,11 +18,13 @@ from schemas import (
     LoginSchema,
     MessageSchema,
     PasswordChangeSchema,
+    UserCreateSchema,
     UserSchema,
 )
 from security.access import check_self_or_admin, protected
 from security.cookies import deliver, logout_required
-from security.errors import invalid_credentials, token_revoked
+from security.errors import ADMIN_REQUIRED, INVALID_CREDENTIALS, invalid_credentials, token_revoked
+from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
 from security.passwords import hash_password, verify_password
 from security.sessions import (
     end_all_sessions,
@@ -32,16 +34,25 @@ from security.sessions import (
     start_session,
 )
 from security.tokens import issue_tokens
+from web.bodies import Blueprint
+from web.errors import conflict_example, example
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
 
 
 @blp.route("/register")
 class Register(MethodView):
-    @blp.arguments(UserSchema)
+    @blp.arguments(UserCreateSchema)
     @blp.response(201, MessageSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="Username taken")
-    @blp.alt_response(429, schema=ErrorSchema, description="Too many sign-ups from this client")
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="Username taken", example=conflict_example("users")
+    )
+    @blp.alt_response(
+        429,
+        schema=ErrorSchema,
+        description="Too many sign-ups from this client",
+        example=example(429, REGISTER_LIMITED),
+    )
     def post(self, data):
         """Create an account"""
         db.session.add(User(username=data["username"], password=hash_password(data["password"])))
@@ -54,8 +65,15 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.arguments(LoginQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, TOKEN_RESPONSE, headers=SET_COOKIE)
-    @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
-    @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins")
+    @blp.alt_response(
+        401, schema=MessageSchema, description="Invalid credentials", example=INVALID_CREDENTIALS
+    )
+    @blp.alt_response(
+        429,
+        schema=ErrorSchema,
+        description="Too many failed logins",
+        example=example(429, LOGIN_LIMITED),
+    )
     def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
         user = db.session.execute(
@@ -122,6 +140,7 @@ class MyPassword(MethodView):
         401,
         schema=CredentialsErrorSchema,
         description="Wrong current password, or a missing, invalid, stale or revoked token",
+        example=INVALID_CREDENTIALS,
     )
     @blp.arguments(PasswordChangeSchema)
     @blp.response(200, MessageSchema)
@@ -141,7 +160,12 @@ class MyPassword(MethodView):
 class UserById(MethodView):
     @protected(blp)
     @blp.response(200, UserSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
+    @blp.alt_response(
+        403,
+        schema=AuthErrorSchema,
+        description="Not yourself, not an admin",
+        example=ADMIN_REQUIRED,
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
     def get(self, user_id):
         """A user's record: yourself, or anyone if you are an admin"""
@@ -150,7 +174,12 @@ class UserById(MethodView):
 
     @protected(blp, fresh=True)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(403, schema=AuthErrorSchema, description="Not yourself, not an admin")
+    @blp.alt_response(
+        403,
+        schema=AuthErrorSchema,
+        description="Not yourself, not an admin",
+        example=ADMIN_REQUIRED,
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
     def delete(self, user_id):
         """Delete an account (fresh token): yourself, or anyone if you are an admin"""

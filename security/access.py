@@ -7,21 +7,25 @@ from flask_smorest import Blueprint
 from flask_smorest.error_handler import ErrorSchema
 
 from schemas import AuthErrorSchema
-from security.errors import admin_required, forbidden
-
-BEARER_SECURITY = [{"bearerAuth": []}]
+from security.errors import AUTHORIZATION_REQUIRED, FORBIDDEN, admin_required, forbidden
+from web.errors import conflict_example
+from web.openapi import ACCESS_SECURITY, REFRESH_SECURITY
 
 
 def protected(blp: Blueprint, *, fresh: bool = False, refresh: bool = False, check=None):
     """jwt_required (or `check`, a decorator that does its work), plus the OpenAPI
-    security requirement and 401 response. The token comes from the Authorization
-    header or, without one, from the cookies (cookie mode, security/cookies.py)."""
+    security requirement (the refresh token's scheme for refresh=True) and 401 response.
+    The token comes from the Authorization header or, without one, from the cookies
+    (cookie mode, security/cookies.py)."""
 
     def decorator(fn):
         fn = blp.alt_response(
-            401, schema=AuthErrorSchema, description="Missing, invalid, expired or revoked token"
+            401,
+            schema=AuthErrorSchema,
+            description="Missing, invalid, expired or revoked token",
+            example=AUTHORIZATION_REQUIRED,
         )(fn)
-        fn = blp.doc(security=BEARER_SECURITY)(fn)
+        fn = blp.doc(security=REFRESH_SECURITY if refresh else ACCESS_SECURITY)(fn)
         return (check or jwt_required(fresh=fresh, refresh=refresh))(fn)
 
     return decorator
@@ -29,13 +33,21 @@ def protected(blp: Blueprint, *, fresh: bool = False, refresh: bool = False, che
 
 def owner_only(blp: Blueprint, missing: str, conflict: str | None = None):
     """The responses every write inside a store can get: 403 for anyone but its owner
-    (or an admin), 404 for what does not exist, and 409 where a name must be unique."""
+    (or an admin), 404 for what does not exist, and 409 where a name must be unique
+    (`conflict` names the table whose unique name it is, as web/errors.py does)."""
 
     def decorator(fn):
-        fn = blp.alt_response(403, schema=AuthErrorSchema, description="Not the store's owner")(fn)
+        fn = blp.alt_response(
+            403, schema=AuthErrorSchema, description="Not the store's owner", example=FORBIDDEN
+        )(fn)
         fn = blp.alt_response(404, schema=ErrorSchema, description=missing)(fn)
         if conflict:
-            fn = blp.alt_response(409, schema=ErrorSchema, description=conflict)(fn)
+            fn = blp.alt_response(
+                409,
+                schema=ErrorSchema,
+                description=conflict_example(conflict)["message"],
+                example=conflict_example(conflict),
+            )(fn)
         return fn
 
     return decorator

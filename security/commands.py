@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from db import db
 from models import LoginSession, User
-from schemas import UserSchema
+from schemas import UserCreateSchema
 from security.keys import Key, KeyRing, keyring
 from security.passwords import hash_password
 from security.sessions import prune_expired_sessions
@@ -24,12 +24,19 @@ NO_TIME_CHECKS = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
 @click.command("create-admin")
 @with_appcontext
 @click.argument("username")
-@click.password_option("--password", help="Only used when the user does not exist yet.")
-def create_admin(username: str, password: str) -> None:
-    """Create USERNAME as an admin, or promote the existing user."""
+@click.option(
+    "--password",
+    help="For a new user (asked for when missing). An existing user keeps their password.",
+)
+def create_admin(username: str, password: str | None) -> None:
+    """Create USERNAME as an admin, or promote the existing user (no password asked)."""
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is not None and password is not None:
+        click.echo(f"{username!r} exists: their password is unchanged (--password ignored).")
     if user is None:
-        errors = UserSchema().validate({"username": username, "password": password})
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        errors = UserCreateSchema().validate({"username": username, "password": password})
         if errors:
             raise click.UsageError(str(errors))
         user = User(username=username, password=hash_password(password))

@@ -4,6 +4,15 @@ clients of the classic course match on them."""
 
 from flask import abort, jsonify
 
+INVALID_CREDENTIALS = {"message": "Invalid credentials."}
+ADMIN_REQUIRED = {"message": "Admin privilege required.", "error": "admin_required"}
+FORBIDDEN = {"message": "Only the store's owner or an admin may do that.", "error": "forbidden"}
+# flask-jwt-extended's answer to a request without a token (security/tokens.py sends it).
+AUTHORIZATION_REQUIRED = {
+    "description": "Request does not contain an access token.",
+    "error": "authorization_required",
+}
+
 
 def auth_error(status: int, **body):
     response = jsonify(body)
@@ -18,16 +27,12 @@ def token_revoked(*_):
 
 
 def invalid_credentials():
-    abort(auth_error(401, message="Invalid credentials."))
+    abort(auth_error(401, **INVALID_CREDENTIALS))
 
 
 def admin_required():
-    abort(auth_error(403, message="Admin privilege required.", error="admin_required"))
+    abort(auth_error(403, **ADMIN_REQUIRED))
 
 
 def forbidden():
-    abort(
-        auth_error(
-            403, message="Only the store's owner or an admin may do that.", error="forbidden"
-        )
-    )
+    abort(auth_error(403, **FORBIDDEN))

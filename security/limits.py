@@ -7,9 +7,12 @@ unless they share a Redis. Only public Flask-Limiter API is used: the limits wra
 the registered view functions, and a request filter tells its per-request hook that
 every other endpoint is exempt before it resolves any limit (bench/README.md)."""
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+LOGIN_LIMITED = "Too many failed logins. Try again later."
+REGISTER_LIMITED = "Too many sign-ups from this client. Try again later."
 
 
 def login_key() -> str:
@@ -18,8 +21,20 @@ def login_key() -> str:
     return f"{get_remote_address()}|{username}"
 
 
+def retry_after_only_when_refused(response: Response) -> Response:
+    """Flask-Limiter's headers put Retry-After on every response of a limited endpoint,
+    a successful login included; a client must see it only when told to wait (429, or
+    503 while a dependency is down)."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Call after the blueprints are registered: it wraps their view functions."""
+    # Registered before the Limiter's own hook, so it runs after it: Flask runs
+    # after_request functions last-registered first.
+    app.after_request(retry_after_only_when_refused)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter = Limiter(key_func=get_remote_address, app=app)
@@ -33,11 +48,11 @@ def init_app(app: Flask) -> None:
             lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
             key_func=login_key,
             deduct_when=lambda response: response.status_code == 401,
-            error_message="Too many failed logins. Try again later.",
+            error_message=LOGIN_LIMITED,
         ),
         "users.Register": limiter.limit(
             lambda: current_app.config["RATELIMIT_REGISTER"],
-            error_message="Too many sign-ups from this client. Try again later.",
+            error_message=REGISTER_LIMITED,
         ),
     }
     for endpoint, limit in limits.items():

@@ -123,6 +123,56 @@ def screenshot(page, name):
     page.screenshot(path=ARTIFACTS / name, full_page=True)
 
 
+def authorize(page, **tokens: str) -> None:
+    """Swagger UI's Authorize dialog: one form per security scheme, each with its button."""
+    page.locator(".auth-wrapper .authorize").click()
+    dialog = page.locator(".modal-ux")
+    for scheme, token in tokens.items():
+        form = dialog.locator("form").filter(has_text=f"{scheme} (http, Bearer)")
+        form.locator("input").fill(token)
+        form.get_by_role("button", name="Authorize", exact=True).click()
+    dialog.get_by_role("button", name="Close").first.click()
+
+
+def operation(page, method: str, path: str):
+    block = page.locator(f".opblock-{method}").filter(
+        has=page.locator(f'.opblock-summary-path[data-path="{path}"]')
+    )
+    block.locator(".opblock-summary").click()
+    block.get_by_role("button", name="Try it out").click()
+    return block
+
+
+def execute(block) -> str:
+    """Execute, then the status of the response."""
+    block.get_by_role("button", name="Execute").click()
+    status = block.locator(".live-responses-table .response .response-col_status")
+    expect(status).not_to_have_text("")
+    return status.inner_text()
+
+
+def test_swagger_ui_from_its_examples_alone(page, server):
+    """Examples, not strings generated from patterns; a slot for each token; the tokens
+    survive a reload; /refresh uses the refresh token's slot."""
+    tokens = server.tokens("swagger2")
+    page.goto(server.url + "/swagger-ui")
+    authorize(page, bearerAuth=tokens["access_token"], refreshAuth=tokens["refresh_token"])
+    page.reload()
+
+    store = operation(page, "post", "/store")
+    body = store.locator("textarea.body-param__text")
+    expect(body).to_have_value('{\n  "name": "Corner Shop"\n}')
+    assert execute(store) == "201"
+
+    item = operation(page, "post", "/item")
+    text = item.locator("textarea.body-param__text").input_value()
+    assert '"price": 15.99' in text and '"store_id": 1' in text and '"store"' not in text
+    assert execute(item) == "201"  # store 1 is the one just made
+
+    refresh = operation(page, "post", "/refresh")
+    assert execute(refresh) == "200"
+
+
 def test_swagger_ui_works_offline_and_sends_the_bearer_token(page, server):
     token = server.tokens("swagger")["access_token"]
     page.goto(server.url + "/swagger-ui")
@@ -133,11 +183,7 @@ def test_swagger_ui_works_offline_and_sends_the_bearer_token(page, server):
     expect(my_info).to_be_visible()
     expect(page.get_by_text("/my-info", exact=True).first).to_be_visible()
 
-    page.locator(".auth-wrapper .authorize").click()
-    dialog = page.locator(".modal-ux")
-    dialog.locator("input").fill(token)
-    dialog.get_by_role("button", name="Authorize", exact=True).click()
-    dialog.get_by_role("button", name="Close").click()
+    authorize(page, bearerAuth=token)
 
     my_info.locator(".opblock-summary").click()
     my_info.get_by_role("button", name="Try it out").click()

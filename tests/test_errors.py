@@ -86,6 +86,7 @@ def test_openapi_document(client):
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
+        "description": "The `access_token` from POST /login (or POST /refresh).",
     }
     paths = spec["paths"]
     bearer = [{"bearerAuth": []}]

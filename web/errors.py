@@ -22,7 +22,22 @@ MESSAGES = {
     404: "Not found.",
     413: "The request body is larger than the 1 MiB limit.",
     500: "An unexpected error occurred.",
+    503: "The database is unavailable. Try again shortly.",
 }
+
+
+def example(status: int, message: str | None = None, **extra) -> dict:
+    """A body in this module's shape, for the OpenAPI document's examples."""
+    message = message or MESSAGES.get(status)
+    return (
+        {"code": status, "status": HTTP_STATUS_CODES[status]}
+        | ({"message": message} if message else {})
+        | extra
+    )
+
+
+def conflict_example(table: str) -> dict:
+    return example(*CONFLICTS[table])
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
@@ -71,7 +86,7 @@ def database_unavailable(error: OperationalError):
     body = {
         "code": 503,
         "status": HTTP_STATUS_CODES[503],
-        "message": "The database is unavailable. Try again shortly.",
+        "message": MESSAGES[503],
     }
     return body, 503, {"Retry-After": "5"}
 
