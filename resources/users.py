@@ -58,12 +58,13 @@ class Login(MethodView):
             select(User).where(User.username == data["username"])
         ).scalar_one_or_none()
         ok, new_hash = verify_password(data["password"], user and user.password)
-        if not ok:
+        # None too if the password changed or the user went while it was verified.
+        session = start_session(user, user.password) if ok else None
+        if session is None:
             invalid_credentials()
         if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
             user.password = new_hash
         prune_expired_sessions()
-        session = start_session(user)
         db.session.commit()
         return issue_tokens(user, session.id, session.refresh_jti, fresh=True)
 
