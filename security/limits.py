@@ -1,6 +1,7 @@
-"""Rate limits (Flask-Limiter): failed logins per client and username, sign-ups per
-client. Counters live in RATELIMIT_STORAGE_URI: Redis shared by every worker in
-production, process memory by default (and as the fallback while Redis is down).
+"""Rate limits (Flask-Limiter): failed logins per client and username and per client
+across usernames, sign-ups per client. Counters live in RATELIMIT_STORAGE_URI: Redis
+shared by every worker in production, process memory by default (and as the fallback
+while Redis is down).
 
 Each app gets its own Limiter, so two apps in one process never share counters
 unless they share a Redis. Only public Flask-Limiter API is used: the limits wrap
@@ -27,19 +28,33 @@ def init_app(app: Flask) -> None:
         # RATELIMIT_ENABLED=False: Flask-Limiter installs no hooks, so nothing would keep
         # this limiter alive for the views it wraps (they hold it weakly). Wrap nothing.
         return
-    limits = {
-        # Only failures count; once over, even the right password gets 429.
-        "users.Login": limiter.limit(
-            lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
-            key_func=login_key,
-            deduct_when=lambda response: response.status_code == 401,
-            error_message="Too many failed logins. Try again later.",
-        ),
-        "users.Register": limiter.limit(
-            lambda: current_app.config["RATELIMIT_REGISTER"],
-            error_message="Too many sign-ups from this client. Try again later.",
-        ),
+    failed = {
+        "deduct_when": lambda response: response.status_code == 401,
+        "error_message": "Too many failed logins. Try again later.",
     }
-    for endpoint, limit in limits.items():
-        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    limits = {
+        # Only failures count; once over either, even the right password gets 429.
+        "users.Login": [
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
+                key_func=login_key,
+                **failed,
+            ),
+            # One client trying a password against many accounts.
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"],
+                scope="per-client",
+                **failed,
+            ),
+        ],
+        "users.Register": [
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_REGISTER"],
+                error_message="Too many sign-ups from this client. Try again later.",
+            )
+        ],
+    }
+    for endpoint, decorators in limits.items():
+        for limit in decorators:
+            app.view_functions[endpoint] = limit(app.view_functions[endpoint])
     limiter.request_filter(lambda: request.endpoint not in limits)
