@@ -1,11 +1,11 @@
 """Probes for load balancers and process managers: public, cheap, never rate limited."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from db import db
 from schemas import StatusSchema
+from web.json import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 

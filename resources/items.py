@@ -2,7 +2,7 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
 from db import db
@@ -10,6 +10,7 @@ from models import Item, Store
 from schemas import ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
 from security.access import check_owner, owner_only, protected
 from web import lists, reads
+from web.json import Blueprint
 
 blp = Blueprint("items", __name__, description="Items, in a store")
 

@@ -3,7 +3,7 @@
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
 from db import db
@@ -11,6 +11,7 @@ from models import Store
 from schemas import ListArgsSchema, MessageSchema, StoreSchema
 from security.access import check_owner, owner_only, protected
 from web import lists, reads
+from web.json import Blueprint
 
 blp = Blueprint("stores", __name__, description="Stores, each owned by its creator")
 

@@ -3,7 +3,7 @@
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import select
 
@@ -29,6 +29,7 @@ from security.sessions import (
     start_session,
 )
 from security.tokens import issue_tokens
+from web.json import Blueprint
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
 
