@@ -136,3 +136,71 @@ def test_logout_ends_refreshes_that_raced_it(server):
         assert refreshed[0] in (200, 401)
         lost += survivors(server, [refreshed]) > 0
     assert lost == 0, f"{lost} of {ROUNDS} rounds kept a refreshed token past the logout"
+
+
+@pytest.fixture(scope="module")
+def owner(server):
+    """A fresh access token (store deletes need one) of the user owning every store."""
+    return server.tokens(unique("owner"))["access_token"]
+
+
+def catalogue(server, token, links: int = 1) -> dict:
+    """A store with a tag, and `links` items linked to it plus one that is not."""
+    store = server.call("POST", "/store", {"name": unique("shop")}, token)[1]["id"]
+    tag = server.call("POST", f"/store/{store}/tag", {"name": "t"}, token)[1]["id"]
+    items = []
+    for n in range(links + 1):
+        body = {"name": f"item{n}", "price": 1, "store_id": store}
+        items.append(server.call("POST", "/item", body, token)[1]["id"])
+    for item in items[:links]:
+        assert server.call("POST", f"/item/{item}/tag/{tag}", token=token)[0] == 201
+    return {"store": store, "tag": tag, "items": items}
+
+
+def rounds(server, owner, *calls, links: int = 1) -> list[tuple]:
+    """ROUNDS times: a new catalogue, then `calls` (method, path template) at once.
+    Each round's statuses, and the catalogue it ran on."""
+    seen = []
+    for _ in range(ROUNDS):
+        ids = catalogue(server, owner, links)
+        fill = {"store": ids["store"], "tag": ids["tag"], "item": ids["items"][0]}
+        fill["other"] = ids["items"][-1]
+        answers = together(
+            server,
+            *[(method, path.format(**fill), body, owner) for method, path, body in calls],
+        )
+        seen.append((tuple(status for status, _ in answers), fill))
+    return seen
+
+
+def test_two_unlinks_of_one_link(server, owner):
+    unlink = ("DELETE", "/item/{item}/tag/{tag}", None)
+    statuses = [sorted(s) for s, _ in rounds(server, owner, unlink, unlink)]
+    assert all(s == [200, 400] for s in statuses), statuses
+
+
+def test_two_deletes_of_a_linked_item(server, owner):
+    delete = ("DELETE", "/item/{item}", None)
+    statuses = [sorted(s) for s, _ in rounds(server, owner, delete, delete)]
+    assert all(s == [200, 404] for s in statuses), statuses
+
+
+@pytest.mark.parametrize(
+    "item_call",
+    [("PUT", "/item/{item}", {"price": 2}), ("DELETE", "/item/{item}", None)],
+    ids=["PUT", "DELETE"],
+)
+def test_item_write_racing_its_stores_delete(server, owner, item_call):
+    seen = rounds(server, owner, item_call, ("DELETE", "/store/{store}", None))
+    assert all(item in (200, 404) and store == 200 for (item, store), _ in seen), seen
+
+
+def test_tag_delete_racing_a_link_never_removes_a_tag_in_use(server, owner):
+    delete, link = ("DELETE", "/tag/{tag}", None), ("POST", "/item/{other}/tag/{tag}", None)
+    seen = rounds(server, owner, delete, link, links=0)
+    for (deleted, linked), ids in seen:
+        assert deleted in (202, 400, 404) and linked in (201, 404, 409), seen
+        if linked == 201:  # the link answered: the tag and its link are still there
+            assert deleted == 400, seen
+            status, tag = server.call("GET", f"/tag/{ids['tag']}")
+            assert status == 200 and [i["id"] for i in tag["items"]] == [ids["other"]]
