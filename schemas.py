@@ -1,7 +1,11 @@
 """Marshmallow schemas: what the API reads and writes. Unknown fields are
 rejected (marshmallow's default RAISE), so `is_admin` or `id` cannot be mass-assigned."""
 
+import unicodedata
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from models.user import KEY_LENGTH, username_key
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # rows a list returns: default and most
@@ -107,9 +111,37 @@ class TagAndItemSchema(Schema):
     tag = fields.Nested(TagSchema)
 
 
+# Characters that show nothing yet are no format character (category Cf): the Hangul
+# fillers, the combining grapheme joiner, Mongolian and other variation selectors,
+# Khmer inherent vowels, the blank Braille pattern.
+INVISIBLE = {chr(c) for c in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0)}
+INVISIBLE |= {
+    chr(c) for first, last in ((0x180B, 0x180F), (0xFE00, 0xFE0F)) for c in range(first, last + 1)
+}
+INVISIBLE |= {chr(c) for c in range(0xE0100, 0xE01F0)}
+# Control, format (zero-width, bidi), surrogate, private-use, unassigned; line and
+# paragraph separators.
+UNSEEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def readable_username(username: str) -> None:
+    """A username people can read and retype: none that differs from another only in
+    what cannot be seen (whitespace around it, invisible or control characters).
+    Case and Unicode forms are handled by username_key, unique in the database."""
+    for form in (username, unicodedata.normalize("NFKC", username)):
+        if form != form.strip():
+            raise ValidationError("Must not start or end with whitespace, or be blank.")
+        if any(unicodedata.category(c) in UNSEEN or c in INVISIBLE for c in form):
+            raise ValidationError("Must not contain control or invisible characters.")
+    if len(username_key(username)) > KEY_LENGTH:
+        raise ValidationError(f"Must be at most {KEY_LENGTH} characters once normalized.")
+
+
 class UserSchema(Schema):
     id = fields.Int(dump_only=True)
-    username = fields.Str(required=True, validate=[validate.Length(min=3, max=80), NO_NUL])
+    username = fields.Str(
+        required=True, validate=[validate.Length(min=3, max=80), NO_NUL, readable_username]
+    )
     password = fields.Str(required=True, load_only=True, validate=validate.Length(min=8, max=128))
     is_admin = fields.Bool(dump_only=True)
 

@@ -8,7 +8,7 @@ from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import select
 
 from db import db
-from models import User
+from models import User, username_key
 from schemas import (
     AuthErrorSchema,
     CredentialsErrorSchema,
@@ -56,7 +56,7 @@ class Login(MethodView):
     def post(self, data):
         """Log in with a password: a fresh access token and a refresh token"""
         user = db.session.execute(
-            select(User).where(User.username == data["username"])
+            select(User).where(User.username_key == username_key(data["username"]))
         ).scalar_one_or_none()
         ok, new_hash = verify_password(data["password"], user and user.password)
         # None too if the password changed or the user went while it was verified.

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from db import db
-from models import LoginSession, User
+from models import LoginSession, User, username_key
 from schemas import UserSchema
 from security.passwords import hash_password
 from security.sessions import prune_expired_sessions
@@ -24,7 +24,9 @@ from security.tokens import REQUIRED_CLAIMS
 @click.password_option("--password", help="Only used when the user does not exist yet.")
 def create_admin(username: str, password: str) -> None:
     """Create USERNAME as an admin, or promote the existing user."""
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = db.session.execute(
+        select(User).where(User.username_key == username_key(username))
+    ).scalar_one_or_none()
     if user is None:
         errors = UserSchema().validate({"username": username, "password": password})
         if errors:

@@ -12,11 +12,15 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from models import username_key
+
 
 def login_key() -> str:
+    """Client and account: every spelling of one username (username_key) counts together."""
     body = request.get_json(silent=True)
     username = body.get("username") if isinstance(body, dict) else None
-    return f"{get_remote_address()}|{username}"
+    key = username_key(username) if isinstance(username, str) else None
+    return f"{get_remote_address()}|{key}"
 
 
 def init_app(app: Flask) -> None:
