@@ -28,7 +28,7 @@ from security.sessions import (
     rotate_refresh_token,
     start_session,
 )
-from security.tokens import issue_tokens
+from security.tokens import NO_STORE, NO_STORE_DOC, issue_tokens
 from web.json import Blueprint
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
@@ -50,7 +50,7 @@ class Register(MethodView):
 @blp.route("/login")
 class Login(MethodView):
     @blp.arguments(LoginSchema)
-    @blp.response(200, TokensSchema)
+    @blp.response(200, TokensSchema, headers=NO_STORE_DOC)
     @blp.alt_response(401, schema=MessageSchema, description="Invalid credentials")
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins")
     def post(self, data):
@@ -67,13 +67,13 @@ class Login(MethodView):
             user.password = new_hash
         prune_expired_sessions()
         db.session.commit()
-        return issue_tokens(user, session.id, session.refresh_jti, fresh=True)
+        return issue_tokens(user, session.id, session.refresh_jti, fresh=True), 200, NO_STORE
 
 
 @blp.route("/refresh")
 class Refresh(MethodView):
     @protected(blp, refresh=True)
-    @blp.response(200, TokensSchema)
+    @blp.response(200, TokensSchema, headers=NO_STORE_DOC)
     def post(self):
         """Trade a refresh token for a new (non-fresh) access token and refresh token"""
         claims = get_jwt()
@@ -84,7 +84,7 @@ class Refresh(MethodView):
             db.session.commit()
             return token_revoked()
         db.session.commit()
-        return issue_tokens(current_user, claims["sid"], refresh_jti, fresh=False)
+        return issue_tokens(current_user, claims["sid"], refresh_jti, fresh=False), 200, NO_STORE
 
 
 @blp.route("/logout")
