@@ -122,17 +122,28 @@ INVISIBLE |= {chr(c) for c in range(0xE0100, 0xE01F0)}
 # Control, format (zero-width, bidi), surrogate, private-use, unassigned; line and
 # paragraph separators.
 UNSEEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Scripts whose letters look alike (Latin a, Cyrillic U+0430, Greek alpha): a name uses one.
+LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def scripts(text: str) -> set[str]:
+    """Which of LOOKALIKE_SCRIPTS the letters of `text` come from (by Unicode name)."""
+    names = (unicodedata.name(c, "") for c in text if c.isalpha())
+    return {script for name in names for script in LOOKALIKE_SCRIPTS if name.startswith(script)}
 
 
 def readable_username(username: str) -> None:
     """A username people can read and retype: none that differs from another only in
-    what cannot be seen (whitespace around it, invisible or control characters).
+    what cannot be seen (whitespace around it, invisible or control characters), or in
+    a Cyrillic or Greek letter standing in for a Latin one (alice with a Cyrillic a).
     Case and Unicode forms are handled by username_key, unique in the database."""
     for form in (username, unicodedata.normalize("NFKC", username)):
         if form != form.strip():
             raise ValidationError("Must not start or end with whitespace, or be blank.")
         if any(unicodedata.category(c) in UNSEEN or c in INVISIBLE for c in form):
             raise ValidationError("Must not contain control or invisible characters.")
+    if len(scripts(username)) > 1:
+        raise ValidationError("Must not mix Latin, Cyrillic and Greek letters.")
     if len(username_key(username)) > KEY_LENGTH:
         raise ValidationError(f"Must be at most {KEY_LENGTH} characters once normalized.")
 

@@ -70,6 +70,9 @@ def test_login_finds_the_account_from_any_spelling(auth, spelling):
         "alice\ufe0f",  # variation selector
         "ali\U000e0041ce",  # tag character
         "ali\ue000ce",  # private use
+        "\u0430lice",  # a Cyrillic a among Latin letters
+        "\u03b1lice",  # a Greek alpha
+        "p\u0430yp\u0430l",
     ],
 )
 def test_unreadable_usernames_are_refused(auth, username):
@@ -78,7 +81,9 @@ def test_unreadable_usernames_are_refused(auth, username):
     assert list(response.json["errors"]["json"]) == ["username"]
 
 
-@pytest.mark.parametrize("username", ["Zoë", "Ωmega", "张小伟", "o'brien", "ann marie", "नमस्ते"])
+@pytest.mark.parametrize(
+    "username", ["Zoë", "Ωμέγα", "Иван", "张小伟", "o'brien", "ann marie", "नमस्ते", "Zoë-张"]
+)
 def test_readable_usernames_are_accepted(auth, username):
     assert auth.register(username).status_code == 201
     assert auth.login(username).status_code == 200
