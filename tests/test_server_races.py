@@ -175,14 +175,14 @@ def rounds(server, owner, *calls, links: int = 1) -> list[tuple]:
 
 def test_two_unlinks_of_one_link(server, owner):
     unlink = ("DELETE", "/item/{item}/tag/{tag}", None)
-    statuses = [sorted(s) for s, _ in rounds(server, owner, unlink, unlink)]
-    assert all(s == [200, 400] for s in statuses), statuses
+    bad = [s for s, _ in rounds(server, owner, unlink, unlink) if sorted(s) != [200, 400]]
+    assert not bad, f"{len(bad)} of {ROUNDS} rounds: {bad}"
 
 
 def test_two_deletes_of_a_linked_item(server, owner):
     delete = ("DELETE", "/item/{item}", None)
-    statuses = [sorted(s) for s, _ in rounds(server, owner, delete, delete)]
-    assert all(s == [200, 404] for s in statuses), statuses
+    bad = [s for s, _ in rounds(server, owner, delete, delete) if sorted(s) != [200, 404]]
+    assert not bad, f"{len(bad)} of {ROUNDS} rounds: {bad}"
 
 
 @pytest.mark.parametrize(
@@ -192,15 +192,19 @@ def test_two_deletes_of_a_linked_item(server, owner):
 )
 def test_item_write_racing_its_stores_delete(server, owner, item_call):
     seen = rounds(server, owner, item_call, ("DELETE", "/store/{store}", None))
-    assert all(item in (200, 404) and store == 200 for (item, store), _ in seen), seen
+    bad = [s for s, _ in seen if not (s[0] in (200, 404) and s[1] == 200)]
+    assert not bad, f"{len(bad)} of {ROUNDS} rounds: {bad}"
 
 
 def test_tag_delete_racing_a_link_never_removes_a_tag_in_use(server, owner):
     delete, link = ("DELETE", "/tag/{tag}", None), ("POST", "/item/{other}/tag/{tag}", None)
     seen = rounds(server, owner, delete, link, links=0)
+    bad = []
     for (deleted, linked), ids in seen:
-        assert deleted in (202, 400, 404) and linked in (201, 404, 409), seen
-        if linked == 201:  # the link answered: the tag and its link are still there
-            assert deleted == 400, seen
-            status, tag = server.call("GET", f"/tag/{ids['tag']}")
-            assert status == 200 and [i["id"] for i in tag["items"]] == [ids["other"]]
+        status, tag = server.call("GET", f"/tag/{ids['tag']}")
+        kept = status == 200 and [i["id"] for i in tag["items"]] == [ids["other"]]
+        # Answered statuses only; and a link that answered 201 leaves its tag and link.
+        ok = deleted in (202, 400, 404) and linked in (201, 404, 409)
+        if not ok or (linked == 201 and not (deleted == 400 and kept)):
+            bad.append((deleted, linked, status))
+    assert not bad, f"{len(bad)} of {ROUNDS} rounds (delete, link, GET tag): {bad}"
