@@ -4,7 +4,9 @@ one username (NFKC, case-folded, unique in the database), and what cannot be see
 
 import os
 import subprocess
+import threading
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -12,7 +14,6 @@ from sqlalchemy import create_engine, inspect, text
 from schemas import UNSEEN_RANGES, Username
 from tests.conftest import PASSWORD, decode
 from tests.server import BIN, ROOT, flask, server_env
-from tests.test_races import outcome, race
 from tests.test_server import empty
 
 FULL_BOB = "\uff22\uff2f\uff22"
@@ -110,10 +111,19 @@ def test_failed_logins_count_against_every_spelling(app, client, auth):
 
 
 def test_lookalikes_registering_at_once(app):
-    """The database decides: one wins, the others get 409."""
-    responses = race(app, "POST", "/register", {"username": "twin", "password": PASSWORD})
-    statuses, _ = outcome(responses)
-    assert statuses.count(201) == 1
+    """The database decides (username_key is unique): one wins, the others get 409."""
+    spellings = ["twin", "Twin", "TWIN", "\uff54\uff57\uff49\uff4e", "tWiN", "twiN"]
+    barrier = threading.Barrier(len(spellings))
+
+    def register(username):
+        client = app.test_client()
+        barrier.wait()
+        return client.post("/register", json={"username": username, "password": PASSWORD})
+
+    with ThreadPoolExecutor(len(spellings)) as pool:
+        responses = list(pool.map(register, spellings))
+    assert sorted(r.status_code for r in responses) == [201] + [409] * (len(spellings) - 1)
+    assert all(r.json == TAKEN for r in responses if r.status_code == 409)
 
 
 # --- the migration ---------------------------------------------------------------------
