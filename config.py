@@ -32,6 +32,14 @@ def _flag(name: str, default: bool) -> bool:
     raise RuntimeError(f"{name} must be true or false, got {value!r}")
 
 
+def _count(name: str, default: int) -> int:
+    """A whole number of at least 1; anything else stops start-up."""
+    value = os.environ.get(name, str(default)).strip()
+    if not (value.isascii() and value.isdecimal()) or int(value) == 0:
+        raise RuntimeError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
 def database_url(instance_path: str) -> str:
     """DATABASE_URL, accepting the `postgres://` form that hosting providers hand out."""
     url = os.environ.get("DATABASE_URL")
@@ -84,7 +92,12 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": MiB,
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
         "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "10 per minute"),
+        "RATELIMIT_LOGIN_FAILURES_PER_CLIENT": os.environ.get(
+            "RATELIMIT_LOGIN_FAILURES_PER_CLIENT", "100 per minute"
+        ),
         "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "30 per minute"),
+        # Live login sessions a user may hold; a login past it ends the oldest.
+        "MAX_SESSIONS_PER_USER": _count("MAX_SESSIONS_PER_USER", 50),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # A Redis that stops answering costs a request at most these seconds, then the
         # limiter falls back to memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).

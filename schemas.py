@@ -13,6 +13,8 @@ import unicodedata
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from models.user import KEY_LENGTH, username_key
+
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # rows a list returns: default and most
 
@@ -228,7 +230,62 @@ class TagAndItemSchema(Schema):
     tag = fields.Nested(TagSchema)
 
 
-USERNAME = {"example": "alice", "pattern": NO_NUL_PATTERN}
+# What a username must not contain: control and format (zero-width, bidi, soft hyphen)
+# characters, line and paragraph separators (Unicode categories Cc, Cf, Zl, Zp, as of
+# Python's Unicode database: tests/test_usernames.py checks they agree; lone surrogates
+# never get this far, web/json.py refuses them),
+# and what shows nothing yet is no format character: the combining grapheme joiner,
+# Hangul fillers, Khmer inherent vowels, Mongolian and other variation selectors, the
+# blank Braille pattern.
+UNSEEN_RANGES = [
+    (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),
+    (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E),
+    (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+    (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+]  # fmt: skip
+INVISIBLE_RANGES = [
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F),
+    (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0),
+    (0xE0100, 0xE01EF),
+]  # fmt: skip
+
+
+def escaped(code: int) -> str:
+    """A code point in the pattern: a \\uXXXX escape, which JSON Schema's (ECMA) regexes
+    and Python's read alike; beyond the BMP, which ECMA cannot escape, the character."""
+    return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
+
+
+UNSEEN = "".join(
+    escaped(first) + (f"-{escaped(last)}" if last > first else "")
+    for first, last in UNSEEN_RANGES + INVISIBLE_RANGES
+)
+
+
+class Username(validate.Regexp):
+    """A username people can read and retype: none that differs from another only in
+    what cannot be seen: whitespace around it (or nothing but whitespace), control or
+    invisible characters. One pattern, so the OpenAPI document says it too. Case and
+    Unicode forms are username_key's business (unique in the database)."""
+
+    def __init__(self):
+        super().__init__(
+            rf"^[^{SPACE}{UNSEEN}](?:[^{UNSEEN}]*[^{SPACE}{UNSEEN}])?(?![\s\S])",
+            error="Must not start or end with whitespace, or contain control or "
+            "invisible characters.",
+        )
+
+    def __call__(self, value: str) -> str:
+        no_nul(value)  # the message every other field gives
+        super().__call__(value)
+        if len(username_key(value)) > KEY_LENGTH:
+            raise ValidationError(f"Must be at most {KEY_LENGTH} characters once normalized.")
+        return value
+
+
+USERNAME = {"example": "alice"}
 PASSWORD = {"example": "correct horse battery"}
 TOKEN = {"example": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig"}
 
@@ -236,7 +293,7 @@ TOKEN = {"example": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig"}
 class UserSchema(Schema):
     id = id_field(dump_only=True)
     username = fields.Str(
-        required=True, validate=[validate.Length(min=3, max=80), no_nul], metadata=USERNAME
+        required=True, validate=[validate.Length(min=3, max=80), Username()], metadata=USERNAME
     )
     is_admin = fields.Bool(dump_only=True, metadata={"example": False})
 
@@ -255,7 +312,9 @@ class UserCreateSchema(UserSchema):
 class LoginSchema(Schema):
     # No length rules here: a wrong-length password is simply a wrong password.
     username = fields.Str(
-        required=True, validate=[validate.Length(max=80), no_nul], metadata=USERNAME
+        required=True,
+        validate=[validate.Length(max=80), no_nul],
+        metadata=USERNAME | {"pattern": NO_NUL_PATTERN},
     )
     password = fields.Str(required=True, validate=validate.Length(max=128), metadata=PASSWORD)
 

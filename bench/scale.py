@@ -45,7 +45,12 @@ def build(name: str, stores: int, items: int, big: int) -> dict:
     engine = create_engine(url)
     started = time.time()
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO users (username, password) VALUES ('owner', 'x')"))
+        conn.execute(
+            text(
+                "INSERT INTO users (username, username_key, password)"
+                " VALUES ('owner', 'owner', 'x')"
+            )
+        )
         conn.execute(
             text(
                 "INSERT INTO stores (name, owner_id) "

@@ -5,6 +5,6 @@ from models.item_tag import items_tags
 from models.login_session import LoginSession
 from models.store import Store
 from models.tag import Tag
-from models.user import User
+from models.user import User, username_key
 
-__all__ = ["Item", "LoginSession", "Store", "Tag", "User", "items_tags"]
+__all__ = ["Item", "LoginSession", "Store", "Tag", "User", "items_tags", "username_key"]

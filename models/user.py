@@ -1,11 +1,24 @@
+import unicodedata
+
 from sqlalchemy import String, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from db import db
 
+KEY_LENGTH = 255  # NFKC and case folding can make a name longer: "ß" is "ss"
+
+
+def username_key(username: str) -> str:
+    """A username as people read it: Unicode compatibility forms folded (NFKC, so a
+    fullwidth "\\uff41lice" is "alice"), then case (casefold, so "Alice" and "ALICE" are
+    "alice"), then NFKC again, as Unicode's NFKC_Casefold does, so the key is stable."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
 
 class User(db.Model):
-    """An account; the table and columns match the classic course so its users carry over."""
+    """An account; the classic course's table and columns (id, username, password,
+    is_admin), so its users carry over, plus the unique `username_key` that makes two
+    usernames differing only in case or Unicode form one username."""
 
     __tablename__ = "users"
 
@@ -14,6 +27,13 @@ class User(db.Model):
     # Holds the password *hash* (argon2id, or a legacy pbkdf2_sha256 until next login).
     password: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # username_key(username), set with it; login looks accounts up by it.
+    username_key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
+
+    @validates("username")
+    def set_key(self, _field: str, username: str) -> str:
+        self.username_key = username_key(username)
+        return username
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"

@@ -4,11 +4,12 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
+from sqlalchemy import delete, update
 
 from db import db
 from models import Item, Store
 from schemas import ItemCreateSchema, ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
-from security.access import check_owner, owner_only, protected
+from security.access import check_owner, owned, owner_only, protected
 from web import lists, reads
 from web.bodies import Blueprint
 
@@ -17,11 +18,10 @@ blp = Blueprint("items", __name__, description="Items, in a store")
 ITEM_UPDATE = ItemUpdateSchema(partial=True)
 
 
-def owned_item(item_id: int) -> Item:
-    """The item, if it exists (404) and the caller owns its store (403)."""
-    item = db.session.get(Item, item_id) or abort(404)
-    check_owner(item.store)
-    return item
+def gone(result) -> None:
+    """A write that found no row: the item was deleted meanwhile (or its store was)."""
+    if result.rowcount == 0:
+        abort(404)
 
 
 @blp.route("/item")
@@ -68,9 +68,8 @@ class ItemById(MethodView):
     @owner_only(blp, missing="No such item", conflict="items")
     def put(self, data, item_id):
         """Change an item's name, price and/or description"""
-        item = owned_item(item_id)
-        for field, value in data.items():
-            setattr(item, field, value)
+        owned(Item, item_id)
+        gone(db.session.execute(update(Item).where(Item.id == item_id).values(**data)))
         db.session.commit()
         return jsonify(reads.item(item_id))
 
@@ -79,6 +78,7 @@ class ItemById(MethodView):
     @owner_only(blp, missing="No such item")
     def delete(self, item_id):
         """Delete an item"""
-        db.session.delete(owned_item(item_id))
+        owned(Item, item_id)  # its tag links go with it (ON DELETE CASCADE)
+        gone(db.session.execute(delete(Item).where(Item.id == item_id)))
         db.session.commit()
         return {"message": "Item deleted."}

@@ -4,11 +4,12 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
+from sqlalchemy import delete, exists
 
 from db import db
-from models import Item, Store, Tag
+from models import Item, Store, Tag, items_tags
 from schemas import ListArgsSchema, MessageSchema, TagAndItemSchema, TagCreateSchema, TagSchema
-from security.access import check_owner, owner_only, protected
+from security.access import check_owner, owned, owner_only, protected
 from web import errors, lists, reads
 from web.bodies import Blueprint
 from web.errors import example
@@ -20,11 +21,12 @@ OTHER_STORE = "The tag belongs to another store than the item."
 NOT_LINKED = "The item is not linked to that tag."
 
 
-def owned_tag(tag_id: int) -> Tag:
-    """The tag, if it exists (404) and the caller owns its store (403)."""
-    tag = db.session.get(Tag, tag_id) or abort(404)
-    check_owner(tag.store)
-    return tag
+def delete_if_unused(tag_id: int) -> bool:
+    """Delete the tag unless an item uses it, as one statement: on SQLite it holds the
+    write lock, on PostgreSQL it runs after owned(Tag, lock=True), so a link racing it
+    either committed first (and is seen) or waits and then finds no tag."""
+    in_use = exists().where(items_tags.c.tag_id == tag_id)
+    return db.session.execute(delete(Tag).where(Tag.id == tag_id, ~in_use)).rowcount == 1
 
 
 @blp.route("/store/<id:store_id>/tag")
@@ -73,10 +75,9 @@ class TagById(MethodView):
     @owner_only(blp, missing="No such tag")
     def delete(self, tag_id):
         """Delete a tag that no item uses"""
-        tag = owned_tag(tag_id)
-        if tag.items:
+        owned(Tag, tag_id, lock=True)
+        if not delete_if_unused(tag_id):
             abort(400, message=IN_USE)
-        db.session.delete(tag)
         db.session.commit()
         return {"message": "Tag deleted."}
 
@@ -111,10 +112,9 @@ class LinkTagsToItem(MethodView):
     @owner_only(blp, missing="No such item or tag")
     def delete(self, item_id, tag_id):
         """Unlink an item from a tag"""
-        item, tag = linkable(item_id, tag_id)
-        if tag not in item.tags:
+        linkable(item_id, tag_id)
+        if not unlink(item_id, tag_id):
             abort(400, message=NOT_LINKED)
-        item.tags.remove(tag)
         db.session.commit()
         message = "Item removed from tag"
         return jsonify(message=message, item=reads.item(item_id), tag=reads.tag(tag_id))
@@ -122,9 +122,14 @@ class LinkTagsToItem(MethodView):
 
 def linkable(item_id: int, tag_id: int) -> tuple:
     """An item and a tag of the same store, both the caller's."""
-    item = db.session.get(Item, item_id) or abort(404)
+    item = owned(Item, item_id)
     tag = db.session.get(Tag, tag_id) or abort(404)
-    check_owner(item.store)
     if tag.store_id != item.store_id:
         abort(400, message=OTHER_STORE)
     return item, tag
+
+
+def unlink(item_id: int, tag_id: int) -> bool:
+    """Remove the link; False if there was none (never linked, or a racing unlink won)."""
+    link = (items_tags.c.item_id == item_id) & (items_tags.c.tag_id == tag_id)
+    return db.session.execute(delete(items_tags).where(link)).rowcount == 1

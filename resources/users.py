@@ -8,7 +8,7 @@ from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import select
 
 from db import db
-from models import User
+from models import User, username_key
 from schemas import (
     SET_COOKIE,
     TOKEN_RESPONSE,
@@ -33,11 +33,14 @@ from security.sessions import (
     rotate_refresh_token,
     start_session,
 )
-from security.tokens import issue_tokens
+from security.tokens import NO_STORE_DOC, issue_tokens
 from web.bodies import Blueprint
 from web.errors import conflict_example, example
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
+
+# A token response: cookies in cookie mode, and never cached (web/protocol.py).
+TOKEN_HEADERS = {**SET_COOKIE, **NO_STORE_DOC}
 
 
 @blp.route("/register")
@@ -64,7 +67,7 @@ class Register(MethodView):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.arguments(LoginQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, TOKEN_RESPONSE, headers=SET_COOKIE)
+    @blp.response(200, TOKEN_RESPONSE, headers=TOKEN_HEADERS)
     @blp.alt_response(
         401, schema=MessageSchema, description="Invalid credentials", example=INVALID_CREDENTIALS
     )
@@ -77,15 +80,16 @@ class Login(MethodView):
     def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
         user = db.session.execute(
-            select(User).where(User.username == data["username"])
+            select(User).where(User.username_key == username_key(data["username"]))
         ).scalar_one_or_none()
         ok, new_hash = verify_password(data["password"], user and user.password)
-        if not ok:
+        # None too if the password changed or the user went while it was verified.
+        session = start_session(user, user.password) if ok else None
+        if session is None:
             invalid_credentials()
         if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
             user.password = new_hash
         prune_expired_sessions()
-        session = start_session(user)
         db.session.commit()
         tokens = issue_tokens(user, session.id, session.refresh_jti, fresh=True)
         return jsonify(deliver(tokens, to_cookies=cookies))
@@ -94,7 +98,7 @@ class Login(MethodView):
 @blp.route("/refresh")
 class Refresh(MethodView):
     @protected(blp, refresh=True)
-    @blp.response(200, TOKEN_RESPONSE, headers=SET_COOKIE)
+    @blp.response(200, TOKEN_RESPONSE, headers=TOKEN_HEADERS)
     def post(self):
         """Trade a refresh token for a new (non-fresh) access token and refresh token"""
         claims = get_jwt()

@@ -3,9 +3,12 @@ admin checks. Each also documents its error responses in the OpenAPI spec, so a
 view's decorators are its whole access story."""
 
 from flask_jwt_extended import current_user, get_jwt, jwt_required
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from flask_smorest.error_handler import ErrorSchema
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
+from db import db
 from schemas import AuthErrorSchema
 from security.errors import AUTHORIZATION_REQUIRED, FORBIDDEN, admin_required, forbidden
 from web.errors import conflict_example
@@ -61,6 +64,20 @@ def check_owner(store) -> None:
     """Only the store's owner or an admin may change it or anything in it."""
     if store.owner_id != current_user.id and not is_admin():
         forbidden()
+
+
+def owned(model, id: int, *, lock: bool = False):
+    """The item or tag `id`, if it exists (404) and the caller owns its store (403).
+
+    It is read with its store in one statement, so a store deleted meanwhile is a
+    missing row (404), not a missing owner. `lock` takes the row FOR UPDATE on
+    PostgreSQL, so nothing can link to it until the transaction ends."""
+    query = select(model).join(model.store).options(contains_eager(model.store))
+    if lock:
+        query = query.with_for_update(of=model)
+    row = db.session.execute(query.where(model.id == id)).scalar_one_or_none() or abort(404)
+    check_owner(row.store)
+    return row
 
 
 def check_self_or_admin(user_id: int) -> None:

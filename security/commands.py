@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from db import db
-from models import LoginSession, User
+from models import LoginSession, User, username_key
 from schemas import UserCreateSchema
 from security.keys import Key, KeyRing, keyring
 from security.passwords import hash_password
@@ -30,7 +30,9 @@ NO_TIME_CHECKS = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
 )
 def create_admin(username: str, password: str | None) -> None:
     """Create USERNAME as an admin, or promote the existing user (no password asked)."""
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = db.session.execute(
+        select(User).where(User.username_key == username_key(username))
+    ).scalar_one_or_none()
     if user is not None and password is not None:
         click.echo(f"{username!r} exists: their password is unchanged (--password ignored).")
     if user is None:

@@ -1,6 +1,7 @@
-"""Rate limits (Flask-Limiter): failed logins per client and username, sign-ups per
-client. Counters live in RATELIMIT_STORAGE_URI: Redis shared by every worker in
-production, process memory by default (and as the fallback while Redis is down).
+"""Rate limits (Flask-Limiter): failed logins per client and username and per client
+across usernames, sign-ups per client. Counters live in RATELIMIT_STORAGE_URI: Redis
+shared by every worker in production, process memory by default (and as the fallback
+while Redis is down).
 
 Each app gets its own Limiter, so two apps in one process never share counters
 unless they share a Redis. Only public Flask-Limiter API is used: the limits wrap
@@ -11,14 +12,18 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from models import username_key
+
 LOGIN_LIMITED = "Too many failed logins. Try again later."
 REGISTER_LIMITED = "Too many sign-ups from this client. Try again later."
 
 
 def login_key() -> str:
+    """Client and account: every spelling of one username (username_key) counts together."""
     body = request.get_json(silent=True)
     username = body.get("username") if isinstance(body, dict) else None
-    return f"{get_remote_address()}|{username}"
+    key = username_key(username) if isinstance(username, str) else None
+    return f"{get_remote_address()}|{key}"
 
 
 def retry_after_only_when_refused(response: Response) -> Response:
@@ -42,19 +47,33 @@ def init_app(app: Flask) -> None:
         # RATELIMIT_ENABLED=False: Flask-Limiter installs no hooks, so nothing would keep
         # this limiter alive for the views it wraps (they hold it weakly). Wrap nothing.
         return
-    limits = {
-        # Only failures count; once over, even the right password gets 429.
-        "users.Login": limiter.limit(
-            lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
-            key_func=login_key,
-            deduct_when=lambda response: response.status_code == 401,
-            error_message=LOGIN_LIMITED,
-        ),
-        "users.Register": limiter.limit(
-            lambda: current_app.config["RATELIMIT_REGISTER"],
-            error_message=REGISTER_LIMITED,
-        ),
+    failed = {
+        "deduct_when": lambda response: response.status_code == 401,
+        "error_message": LOGIN_LIMITED,
     }
-    for endpoint, limit in limits.items():
-        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    limits = {
+        # Only failures count; once over either, even the right password gets 429.
+        "users.Login": [
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
+                key_func=login_key,
+                **failed,
+            ),
+            # One client trying a password against many accounts.
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"],
+                scope="per-client",
+                **failed,
+            ),
+        ],
+        "users.Register": [
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_REGISTER"],
+                error_message=REGISTER_LIMITED,
+            )
+        ],
+    }
+    for endpoint, decorators in limits.items():
+        for limit in decorators:
+            app.view_functions[endpoint] = limit(app.view_functions[endpoint])
     limiter.request_filter(lambda: request.endpoint not in limits)

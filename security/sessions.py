@@ -11,11 +11,15 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import current_app, request
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import and_, case, delete, insert, literal, or_, select, update
 
 from db import db
 from models import LoginSession, User
 from models.login_session import IP_LENGTH, USER_AGENT_LENGTH
+
+sessions, users = LoginSession.__table__, User.__table__
+# What a login writes, besides the user id it takes from the user's row.
+INSERTED = ("id", "refresh_jti", "expires_at", "created_at", "last_used_at", "user_agent", "ip")
 
 
 def new_jti() -> str:
@@ -29,7 +33,18 @@ def printable(text: str | None, length: int) -> str | None:
     return text or None
 
 
-def start_session(user: User) -> LoginSession:
+def start_session(user: User, verified_hash: str) -> LoginSession | None:
+    """A new login session for `user`, or None if the user no longer exists or no
+    longer has the password hash this login verified.
+
+    The check and the insert are one statement, so no password change, user deletion
+    (or anything that ends sessions by changing the hash) can slip between them: on
+    PostgreSQL the user's row is locked FOR SHARE, so the statement waits for a change
+    in progress and then sees its new hash (or no row), and a change that starts later
+    waits for this login to commit and then ends its session; on SQLite the insert holds
+    the database's one write lock. Either way a change that has answered leaves no
+    session of a login that verified the old password. The row is not added to the ORM
+    session: it is already in the database."""
     config = current_app.config
     lifetime = max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"])
     now = int(time.time())
@@ -44,8 +59,42 @@ def start_session(user: User) -> LoginSession:
         # After ProxyFix (PROXY_COUNT) this is the address the proxy saw.
         ip=printable(request.remote_addr, IP_LENGTH),
     )
-    db.session.add(session)
+    values = {
+        name: literal(getattr(session, name), sessions.c[name].type).label(name)
+        for name in INSERTED
+    }
+    still_valid = (
+        select(users.c.id.label("user_id"), *values.values())
+        .where(users.c.id == user.id, users.c.password == verified_hash)
+        .with_for_update(read=True)
+    )
+    started = db.session.execute(
+        insert(sessions).from_select(["user_id", *values], still_valid).returning(sessions.c.id)
+    ).scalar_one_or_none()
+    if started is None:
+        return None
+    prune_oldest_sessions(user.id, keep=session.id)
     return session
+
+
+def prune_oldest_sessions(user_id: int, keep: str) -> int:
+    """Keep at most MAX_SESSIONS_PER_USER live sessions per user: a new login ends the
+    oldest beyond it (never `keep`, the one just started), so a loop of successful
+    logins cannot grow the table, or the user's session list, without bound."""
+    newest = (
+        select(sessions.c.id)
+        .where(sessions.c.user_id == user_id, sessions.c.id != keep)
+        .order_by(sessions.c.expires_at.desc(), sessions.c.id.desc())
+        .limit(current_app.config["MAX_SESSIONS_PER_USER"] - 1)
+    )
+    result = db.session.execute(
+        delete(sessions).where(
+            sessions.c.user_id == user_id,
+            sessions.c.id != keep,
+            sessions.c.id.not_in(newest),
+        )
+    )
+    return result.rowcount
 
 
 def rotate_refresh_token(session_id: str, presented_jti: str) -> str | None:
@@ -101,7 +150,7 @@ def end_all_sessions(user_id: int) -> None:
 def live_sessions(user_id: int, current_id: str, limit: int) -> list[dict]:
     """The user's sessions that can still have a valid token, newest first, as
     LoginSessionSchema shows them."""
-    sessions = db.session.scalars(
+    rows = db.session.scalars(
         select(LoginSession)
         .where(LoginSession.user_id == user_id, LoginSession.expires_at >= int(time.time()))
         .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
@@ -117,7 +166,7 @@ def live_sessions(user_id: int, current_id: str, limit: int) -> list[dict]:
             "ip": session.ip,
             "current": session.id == current_id,
         }
-        for session in sessions
+        for session in rows
     ]
 
 

@@ -98,6 +98,14 @@ def load_user(_header: dict, claims: dict) -> Row | None:
     return user if user is not None and str(user.id) == claims["sub"] else None
 
 
+# Tokens must not be kept by a browser's or proxy's cache (RFC 6749, section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_DOC = {
+    name: {"description": "Tokens are never cached.", "schema": {"type": "string", "enum": [v]}}
+    for name, v in NO_STORE.items()
+}
+
+
 def issue_tokens(user: User | Row, session_id: str, refresh_jti: str, *, fresh: bool) -> dict:
     """`user` is the model at login, the token's row (load_user) at refresh."""
     return {

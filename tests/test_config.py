@@ -106,3 +106,15 @@ def test_refresh_grace_must_be_whole_seconds(monkeypatch, tmp_path, given):
     monkeypatch.setenv("JWT_REFRESH_GRACE_SECONDS", given)
     with pytest.raises(RuntimeError, match="JWT_REFRESH_GRACE_SECONDS must be a whole number"):
         config.from_environment(str(tmp_path))
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "2.5", "many", ""])
+def test_max_sessions_per_user_must_be_a_positive_count(monkeypatch, tmp_path, given):
+    monkeypatch.setenv("MAX_SESSIONS_PER_USER", given)
+    with pytest.raises(RuntimeError, match="MAX_SESSIONS_PER_USER must be a whole number"):
+        config.from_environment(str(tmp_path))
+
+
+def test_max_sessions_per_user_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("MAX_SESSIONS_PER_USER", "7")
+    assert config.from_environment(str(tmp_path))["MAX_SESSIONS_PER_USER"] == 7

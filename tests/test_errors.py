@@ -135,3 +135,23 @@ def test_foreign_key_violation_is_a_conflict_not_a_duplicate(app):
         "status": "Conflict",
         "message": "That conflicts with data changed at the same time.",
     }
+
+
+def test_a_row_deleted_while_the_orm_writes_it_is_a_404(app, auth):
+    """The ORM's UPDATE finding no row (another request deleted it) is 404, not 500."""
+    from sqlalchemy import delete
+
+    from db import db
+    from models import User
+
+    def rename():
+        user = db.session.execute(db.select(User)).scalar_one()
+        with db.engine.begin() as other:  # a racing request, on its own connection
+            other.execute(delete(User.__table__))
+        user.username = "renamed"
+        db.session.commit()
+
+    app.add_url_rule("/test-vanished", view_func=rename, methods=["POST"])
+    auth.register()
+    response = app.test_client().post("/test-vanished")
+    assert_json_error(response, 404, "Not Found")

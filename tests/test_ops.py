@@ -68,3 +68,22 @@ def test_no_secret_reaches_the_log(client, auth, access_log):
     # A rejected token identifies nobody: its unverified `sub` is not logged.
     client.get("/my-info", headers=bearer(tokens["access_token"] + "x"))
     assert access_log[-1].split()[-2] == "user=-"
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/x%0a2026-01-01 GET /admin 200", "/x%0A2026-01-01%20GET%20/admin%20200"),
+        ("/x%0d%0aforged", "/x%0D%0Aforged"),
+        ("/a%20200%201.0ms%20client=10.0.0.1", "/a%20200%201.0ms%20client=10.0.0.1"),
+        ("/x%1b[31mred%00", "/x%1B%5B31mred%00"),
+        ("/caf%C3%A9%E2%80%A8", "/caf%C3%A9%E2%80%A8"),  # é, then a line separator
+        ("/100%25", "/100%25"),
+    ],
+)
+def test_a_path_cannot_forge_a_log_line_or_field(client, access_log, path, logged):
+    client.get(path)
+    (line,) = [line for line in access_log if "404" in line]
+    assert line.startswith(f"GET {logged} 404 ")
+    assert line.isprintable()
+    assert len(line.split()) == 7  # method path status time client user request_id

@@ -44,6 +44,29 @@ def test_limit_is_per_username(client, auth):
     assert auth.login("bob").status_code == 200
 
 
+def test_failed_logins_across_usernames_are_limited_per_client(app, client, auth):
+    """Spraying a password over many accounts: each username stays under its own limit,
+    the client as a whole does not."""
+    app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"] = "5 per minute"
+    auth.register("alice")
+    answers = [
+        client.post("/login", json={"username": f"user{n}", "password": "guess"}) for n in range(5)
+    ]
+    assert [r.status_code for r in answers] == [401] * 5
+    for username, password in (("user5", "guess"), ("alice", PASSWORD)):
+        response = client.post("/login", json={"username": username, "password": password})
+        assert response.status_code == 429
+        assert response.json["message"] == "Too many failed logins. Try again later."
+        assert int(response.headers["Retry-After"]) > 0
+    other = app.test_client()
+    other_client = {"REMOTE_ADDR": "192.0.2.7"}  # another address is not limited
+    assert auth.login().status_code == 429
+    response = other.post(
+        "/login", json={"username": "alice", "password": PASSWORD}, environ_base=other_client
+    )
+    assert response.status_code == 200
+
+
 def test_registration_is_limited_per_client(client, auth):
     assert auth.register("user1").status_code == 201
     assert auth.register("user2").status_code == 201

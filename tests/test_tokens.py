@@ -360,3 +360,17 @@ def test_sub_that_names_no_user_is_revoked_not_an_error(client, auth, sub):
     claims = decode(auth.tokens()["access_token"])
     response = client.get("/my-info", headers=bearer(forge(claims, sub=sub)))
     assert (response.status_code, response.json) == (401, REVOKED)
+
+
+def test_token_responses_are_never_cached(client, auth):
+    """RFC 6749 5.1: a browser or proxy cache must not keep a token response."""
+    auth.register()
+    login = auth.login()
+    refreshed = client.post("/refresh", headers=bearer(login.json["refresh_token"]))
+    for response in (login, refreshed):
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Pragma"] == "no-cache"
+    spec = client.get("/openapi.json").json["paths"]
+    for path in ("/login", "/refresh"):
+        assert "Cache-Control" in spec[path]["post"]["responses"]["200"]["headers"]

@@ -4,10 +4,10 @@ import json
 
 import pytest
 from passlib.hash import pbkdf2_sha256
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db import db
-from models import User
+from models import LoginSession, User
 from tests.conftest import (
     ADMIN_REQUIRED,
     MISSING,
@@ -405,3 +405,35 @@ def test_legacy_pbkdf2_hash_is_upgraded(app, auth):
 def test_new_users_get_argon2id(app, auth):
     auth.register()
     assert stored_hash(app, "alice").startswith("$argon2id$")
+
+
+def test_successful_logins_keep_a_bounded_number_of_sessions(app, client, auth, monkeypatch):
+    """A login past MAX_SESSIONS_PER_USER ends the oldest session, never the new one."""
+    app.config["MAX_SESSIONS_PER_USER"] = 3
+    auth.register()
+    clock = iter(range(now(), now() + 100))  # one second apart, so "oldest" is exact
+    monkeypatch.setattr("security.sessions.time.time", lambda: next(clock))
+    logins = [auth.login().json for _ in range(5)]
+    live = [
+        client.get("/my-info", headers=bearer(tokens["access_token"])).status_code == 200
+        for tokens in logins
+    ]
+    assert live == [False, False, True, True, True]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 3
+
+
+def test_a_login_whose_password_changed_meanwhile_gets_no_session(app, auth):
+    """The session insert checks the hash the login verified (the race itself is in
+    test_server_races): a stale hash, or a user deleted meanwhile, starts nothing."""
+    from security.sessions import start_session
+
+    auth.register()
+    with app.test_request_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert start_session(user, "$argon2id$a-hash-it-no-longer-has") is None
+        assert start_session(user, user.password) is not None
+        db.session.delete(user)
+        db.session.flush()
+        assert start_session(user, user.password) is None
+        db.session.rollback()

@@ -1,14 +1,15 @@
-"""Request bodies are JSON: one check, where flask-smorest reads a JSON body.
+"""Request bodies are JSON: one parser for every `@blp.arguments` body.
 
 curl's `-d` sends `application/x-www-form-urlencoded` unless told otherwise, and a body
 sent as text/plain or with no Content-Type is not read as JSON at all; webargs then saw
 no body and answered 422 "Missing data for required field." for fields that were sent.
-Here any body that is not declared JSON gets 415 naming the header to send."""
+Here any body that is not declared JSON gets 415 naming the header to send, and a JSON
+body is read by the app's one `json.loads` (web/json.py), so hostile JSON is a 400."""
 
 import flask_smorest
-from flask import Request
+from flask import Request, current_app
 from flask_smorest import abort
-from webargs.core import is_json
+from webargs import core
 from webargs.flaskparser import FlaskParser
 
 EXPECTED = "application/json"
@@ -25,9 +26,19 @@ def not_json(mimetype: str) -> str:
 
 class JsonBodyParser(FlaskParser):
     def load_json(self, req: Request, schema):
-        if not is_json(req.mimetype) and (req.content_length or req.get_data(cache=True)):
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing  # then the schema's required fields answer 422
+        if not core.is_json(req.mimetype):
             abort(415, message=not_json(req.mimetype))
-        return super().load_json(req, schema)
+        try:
+            return current_app.json.loads(data)
+        except ValueError as error:
+            abort(
+                400,
+                message=f"The request body is not valid JSON: {error}",
+                errors={"json": ["Invalid JSON body."]},
+            )
 
 
 class Blueprint(flask_smorest.Blueprint):

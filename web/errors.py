@@ -3,6 +3,7 @@
 
 from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -78,6 +79,13 @@ def _unique_violation_table(error: IntegrityError) -> str | None:
     return None
 
 
+def vanished(_error: StaleDataError):
+    """The ORM updated or deleted a row that a racing request had just deleted: to
+    this request it does not exist (the views' own writes check this; this is the net)."""
+    db.session.rollback()
+    return {"code": 404, "status": HTTP_STATUS_CODES[404], "message": MESSAGES[404]}, 404
+
+
 def database_unavailable(error: OperationalError):
     """The database is down or unreachable: tell clients to come back, don't crash.
     The pool (pool_pre_ping) reconnects by itself once the database returns."""
@@ -102,3 +110,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(InternalServerError, unexpected_error)
     app.register_error_handler(IntegrityError, integrity_error)
     app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(StaleDataError, vanished)

@@ -5,6 +5,8 @@ import re
 
 from flask import Flask, Response, jsonify, request
 
+from security.tokens import NO_STORE
+
 # RFC 9110 11.1: the auth scheme is case-insensitive. flask-jwt-extended matches
 # "Bearer" exactly and has no setting for it, so `bearer <token>` is spelled its way
 # before any view reads the header (request.headers reads the WSGI environ).
@@ -34,7 +36,7 @@ TOKEN_ENDPOINTS = {"users.Login", "users.Refresh"}
 
 def tokens_not_cached(response: Response) -> Response:
     if request.endpoint in TOKEN_ENDPOINTS:
-        response.headers["Cache-Control"] = "no-store"
+        response.headers.update(NO_STORE)
     return response
 
 

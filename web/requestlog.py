@@ -8,12 +8,22 @@ import re
 import sys
 import time
 import uuid
+from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 from flask_jwt_extended import get_jwt
 
 log = logging.getLogger("stores.access")
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# What may appear unescaped: RFC 3986's unreserved and sub-delims, ':', '@' and '/'.
+LOGGED_AS_IS = "/:@!$&'()*+,;=-._~"
+
+
+def clean(value: str | None) -> str:
+    """Percent-encode all else: a path's %0a (decoded to a newline), a space or any
+    control or non-ASCII character cannot start a forged line or fake a field, and the
+    logged form still reads as the URL the client sent."""
+    return quote(value or "-", safe=LOGGED_AS_IS)
 
 
 def _start() -> None:
@@ -30,11 +40,11 @@ def _finish(response: Response) -> Response:
         user = "-"
     log.info(
         "%s %s %s %.1fms client=%s user=%s request_id=%s",
-        request.method,
-        request.path,
+        clean(request.method),
+        clean(request.path),
         response.status_code,
         (time.perf_counter() - g.started) * 1000,
-        request.remote_addr,
+        clean(request.remote_addr),
         user,
         g.request_id,
     )
