@@ -5,10 +5,9 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
-from sqlalchemy import select
 
 from db import db
-from models import User, username_key
+from models import User
 from schemas import (
     SET_COOKIE,
     TOKEN_RESPONSE,
@@ -26,13 +25,7 @@ from security.cookies import deliver, logout_required
 from security.errors import ADMIN_REQUIRED, INVALID_CREDENTIALS, invalid_credentials, token_revoked
 from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
 from security.passwords import hash_password, verify_password
-from security.sessions import (
-    end_all_sessions,
-    end_session,
-    prune_expired_sessions,
-    rotate_refresh_token,
-    start_session,
-)
+from security.sessions import end_all_sessions, end_session, log_in, rotate_or_end
 from security.tokens import NO_STORE_DOC, issue_tokens
 from web.bodies import Blueprint
 from web.errors import conflict_example, example
@@ -79,17 +72,7 @@ class Login(MethodView):
     )
     def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
-        user = db.session.execute(
-            select(User).where(User.username_key == username_key(data["username"]))
-        ).scalar_one_or_none()
-        ok, new_hash = verify_password(data["password"], user and user.password)
-        # None too if the password changed or the user went while it was verified.
-        session = start_session(user, user.password) if ok else None
-        if session is None:
-            invalid_credentials()
-        if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
-            user.password = new_hash
-        prune_expired_sessions()
+        user, session = log_in(data["username"], data["password"])
         db.session.commit()
         tokens = issue_tokens(user, session.id, session.refresh_jti, fresh=True)
         return jsonify(deliver(tokens, to_cookies=cookies))
@@ -102,13 +85,10 @@ class Refresh(MethodView):
     def post(self):
         """Trade a refresh token for a new (non-fresh) access token and refresh token"""
         claims = get_jwt()
-        refresh_jti = rotate_refresh_token(claims["sid"], claims["jti"])
-        if refresh_jti is None:
-            # A spent refresh token came back: assume it was stolen and end the session.
-            end_session(claims["sid"])
-            db.session.commit()
-            return token_revoked()
+        refresh_jti = rotate_or_end(claims["sid"], claims["jti"])
         db.session.commit()
+        if refresh_jti is None:  # a spent refresh token came back: its session ended
+            return token_revoked()
         tokens = issue_tokens(current_user, claims["sid"], refresh_jti, fresh=False)
         return jsonify(deliver(tokens, to_cookies=get_jwt_request_location() == "cookies"))
 

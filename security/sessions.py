@@ -14,8 +14,10 @@ from flask import current_app, request
 from sqlalchemy import and_, case, delete, insert, literal, or_, select, update
 
 from db import db
-from models import LoginSession, User
+from models import LoginSession, User, username_key
 from models.login_session import IP_LENGTH, USER_AGENT_LENGTH
+from security.errors import invalid_credentials
+from security.passwords import verify_password
 
 sessions, users = LoginSession.__table__, User.__table__
 # What a login writes, besides the user id it takes from the user's row.
@@ -31,6 +33,24 @@ def printable(text: str | None, length: int) -> str | None:
     refuses NUL), cut to the column's length; None when nothing is left."""
     text = "".join(ch for ch in text or "" if ch.isprintable())[:length]
     return text or None
+
+
+def log_in(username: str, password: str) -> tuple[User, LoginSession]:
+    """A password login: the account by any spelling of its name (username_key), its
+    password checked in the same time whether it exists or not, and a new session.
+    401 Invalid credentials otherwise, also when the password changed or the user was
+    deleted while this login verified it. A legacy hash is upgraded on the way."""
+    user = db.session.execute(
+        select(User).where(User.username_key == username_key(username))
+    ).scalar_one_or_none()
+    ok, new_hash = verify_password(password, user and user.password)
+    session = start_session(user, user.password) if ok else None
+    if session is None:
+        invalid_credentials()
+    if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
+        user.password = new_hash
+    prune_expired_sessions()
+    return user, session
 
 
 def start_session(user: User, verified_hash: str) -> LoginSession | None:
@@ -95,6 +115,15 @@ def prune_oldest_sessions(user_id: int, keep: str) -> int:
         )
     )
     return result.rowcount
+
+
+def rotate_or_end(session_id: str, presented_jti: str) -> str | None:
+    """The refresh jti of the session's next refresh token; None for a spent token
+    coming back, which is taken as theft: the whole session ends."""
+    refresh_jti = rotate_refresh_token(session_id, presented_jti)
+    if refresh_jti is None:
+        end_session(session_id)
+    return refresh_jti
 
 
 def rotate_refresh_token(session_id: str, presented_jti: str) -> str | None:
