@@ -3,7 +3,6 @@
 from collections.abc import Mapping
 
 from flask import Flask
-from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,7 +11,7 @@ import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
 from db import db, init_deadline, migrate
-from web import demo, errors, openapi, protocol, requestlog
+from web import cors, demo, errors, openapi, protocol, requestlog
 from web.json import OrjsonProvider
 
 
@@ -30,7 +29,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     init_deadline(app)
-    init_cors(app)
+    cors.init_app(app)
     api = Api(app, spec_kwargs=openapi.SPEC_KWARGS)
     resources.register(app, api)
     openapi.init_app(app, api)
@@ -40,17 +39,3 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     demo.init_app(app)
     requestlog.init_app(app)
     return app
-
-
-def init_cors(app: Flask) -> None:
-    """Named origins may send credentials (cookie mode); a wildcard never does, so with
-    the default `*` only the Authorization header works cross-origin."""
-    origins = [origin.strip() for origin in app.config["CORS_ORIGINS"].split(",")]
-    wildcard = "*" in origins
-    CORS(
-        app,
-        origins=origins,
-        send_wildcard=wildcard,  # `*` itself, never the caller's origin echoed back
-        supports_credentials=not wildcard,
-        expose_headers=["X-Pagination", "Link", "Retry-After"],
-    )
