@@ -130,3 +130,30 @@ def test_every_documented_setting_at_a_non_default_value(monkeypatch, tmp_path, 
     with app.app_context():
         db.create_all()
     walk_through(app)
+
+
+def layout_map() -> dict[str, list[str]]:
+    """The README's Layout block: each top-level name, with the files listed under it."""
+    block = (ROOT / "README.md").read_text().split("## Layout", 1)[1].split("```", 2)[1]
+    tree: dict[str, list[str]] = {}
+    top = ""
+    for line in block.strip().splitlines():
+        name = line.split()[0]
+        if line.startswith(" "):
+            tree[top].append(name)
+        else:
+            top = name
+            tree[top] = []
+    return tree
+
+
+def test_the_readmes_layout_is_the_tree():
+    tree = layout_map()
+    for name, files in tree.items():
+        assert (ROOT / name).exists(), f"README's layout names {name}, which is not there"
+        if files:  # a package whose modules are listed one by one: all of them, no more
+            modules = {p.name for p in (ROOT / name).glob("*.py") if p.name != "__init__.py"}
+            assert set(files) == modules, name
+    tracked = {p.name for p in ROOT.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    listed = {name.rstrip("/") for name in tree}
+    assert tracked <= listed
