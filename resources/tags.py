@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import delete, exists
+from sqlalchemy.dialects import postgresql, sqlite
 
 from db import db
 from models import Item, Store, Tag, items_tags
@@ -95,10 +96,9 @@ class LinkTagsToItem(MethodView):
     @owner_only(blp, missing="No such item or tag")
     def post(self, item_id, tag_id):
         """Link an item to a tag of the same store (linking twice is harmless)"""
-        item, tag = linkable(item_id, tag_id)
-        if tag not in item.tags:
-            item.tags.append(tag)
-            db.session.commit()
+        linkable(item_id, tag_id)
+        link(item_id, tag_id)
+        db.session.commit()
         return jsonify(reads.tag(tag_id)), 201
 
     @protected(blp)
@@ -127,6 +127,19 @@ def linkable(item_id: int, tag_id: int) -> tuple:
     if tag.store_id != item.store_id:
         abort(400, message=OTHER_STORE)
     return item, tag
+
+
+# INSERT ... ON CONFLICT DO NOTHING, which both databases speak.
+INSERT_OR_IGNORE = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def link(item_id: int, tag_id: int) -> None:
+    """Link them, unless they are already: a second link, even one racing the first
+    in another worker, is harmless, not a conflict."""
+    insert = INSERT_OR_IGNORE[db.session.get_bind().dialect.name]
+    db.session.execute(
+        insert(items_tags).values(item_id=item_id, tag_id=tag_id).on_conflict_do_nothing()
+    )
 
 
 def unlink(item_id: int, tag_id: int) -> bool:

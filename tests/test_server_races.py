@@ -208,3 +208,13 @@ def test_tag_delete_racing_a_link_never_removes_a_tag_in_use(server, owner):
         if not ok or (linked == 201 and not (deleted == 400 and kept)):
             bad.append((deleted, linked, status))
     assert not bad, f"{len(bad)} of {ROUNDS} rounds (delete, link, GET tag): {bad}"
+
+
+def test_two_links_of_one_item_and_tag_are_one_link(server, owner):
+    link = ("POST", "/item/{other}/tag/{tag}", None)
+    bad = []
+    for statuses, ids in rounds(server, owner, link, link, links=0):
+        tag = server.call("GET", f"/tag/{ids['tag']}")[1]
+        if statuses != (201, 201) or [i["id"] for i in tag["items"]] != [ids["other"]]:
+            bad.append(statuses)
+    assert not bad, f"{len(bad)} of {ROUNDS} rounds: {bad}"
