@@ -41,6 +41,7 @@ REQUESTS = [
     ("items, first page", "/item?page_size=100"),
     ("items, deep keyset page", "/item?after={deep_item}&page_size=100"),
     ("one store's items", "/item?store_id=5"),
+    ("one tag's items (the big store's)", "/item?tag_id={big_tag}"),
     ("stores, first page", "/store?page_size=10"),
     ("stores, deep keyset page", "/store?after={deep_store}&page_size=10"),
     ("the big store", "/store/{big}"),
@@ -106,7 +107,13 @@ def build(name: str, stores: int, items: int, big: int) -> dict:
     print(f"seeded {database} in {time.time() - started:.0f} s", flush=True)
     # The deep store page is a full page of 10 whose last row is the big store's neighbour
     # (on the small database the only stores there are: the first page).
-    return {"env": env, "big": stores + 1, "deep_item": deep_item, "deep_store": stores - 10}
+    return {
+        "env": env,
+        "big": stores + 1,
+        "deep_item": deep_item,
+        "deep_store": stores - 10,
+        "big_tag": 2 * stores + 1,
+    }
 
 
 def body_size(port: int, path: str) -> int:
