@@ -10,7 +10,7 @@ NESTED_LIMIT rows of each parent. Adding a field to a schema adds it here too.
 Why not ORM objects dumped by marshmallow: one page of 100 stores x 20 items built
 2,100 objects and read every attribute a second time, about 35 ms a request against
 6 ms for rows (bench/README.md). The statements run with bound parameters on a plain
-connection (db.read_connection), so SQLAlchemy reuses their compiled form.
+connection (db.read), so SQLAlchemy reuses their compiled form.
 """
 
 from collections import defaultdict
@@ -20,7 +20,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import Connection, Row, and_, bindparam, func, inspect, select, true
 from sqlalchemy.orm import RelationshipProperty
 
-from db import read_connection
+from db import read
 from models import Item, Store, Tag, items_tags
 from schemas import MAX_ID, NESTED_LIMIT, ItemSchema, StoreSchema, TagSchema
 from web.lists import fetch
@@ -203,25 +203,25 @@ TAGS_IN_STORE = TAG.rows.where(tags.c.store_id == bindparam("store_id"))
 
 
 def store(store_id: int) -> dict:
-    with read_connection() as conn:
-        return STORE.by_id(conn, store_id)
+    return read(lambda conn: STORE.by_id(conn, store_id))
 
 
 def item(item_id: int) -> dict:
-    with read_connection() as conn:
-        return ITEM.by_id(conn, item_id)
+    return read(lambda conn: ITEM.by_id(conn, item_id))
 
 
 def tag(tag_id: int) -> dict:
-    with read_connection() as conn:
-        return TAG.by_id(conn, tag_id)
+    return read(lambda conn: TAG.by_id(conn, tag_id))
 
 
 def store_page(args: dict) -> tuple[list[dict], dict]:
     """A page of stores, and the headers that say where the next one is."""
-    with read_connection() as conn:
+
+    def page(conn: Connection) -> tuple[list[dict], dict]:
         rows, headers = fetch(conn, STORE.rows, stores.c.id, args)
         return STORE.dump(conn, rows), headers
+
+    return read(page)
 
 
 def item_page(args: dict) -> tuple[list[dict], dict]:
@@ -234,13 +234,18 @@ def item_page(args: dict) -> tuple[list[dict], dict]:
         stmt = ITEM_PAGES[filters]
         if "tag_id" in args:
             params |= {"tag_after": args.get("after", 0), "tag_rows": args["page_size"] + 1}
-    with read_connection() as conn:
+
+    def page(conn: Connection) -> tuple[list[dict], dict]:
         rows, headers = fetch(conn, stmt, items.c.id, args, **params)
         return ITEM.dump(conn, rows), headers
 
+    return read(page)
+
 
 def tag_page(store_id: int, args: dict) -> tuple[list[dict], dict]:
-    with read_connection() as conn:
+    def page(conn: Connection) -> tuple[list[dict], dict]:
         conn.execute(STORE_EXISTS, {"id": store_id}).one_or_none() or abort(404)
         rows, headers = fetch(conn, TAGS_IN_STORE, tags.c.id, args, store_id=store_id)
         return TAG.dump(conn, rows), headers
+
+    return read(page)
