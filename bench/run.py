@@ -33,7 +33,9 @@ DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
 ONLY = os.environ.get("BENCH_ONLY", "")  # e.g. "GET /store/1,login": scenarios to run
 # Another checkout of the project (e.g. `git worktree add /tmp/before <commit>`): its app
-# runs beside this one on SQLite, interleaved scenario by scenario, as "before".
+# runs beside this one, interleaved scenario by scenario, as "before": on SQLite, and on
+# PostgreSQL too when DATABASE_URL names one (in a database of that name + "_before",
+# created if missing and, like DATABASE_URL's, wiped).
 COMPARE = os.environ.get("BENCH_COMPARE", "")
 WORKERS = 2
 
@@ -72,6 +74,22 @@ def base_env(database_url: str) -> dict:
         "WEB_CONCURRENCY": str(WORKERS),
         "FLASK_APP": "app:create_app",
     }
+
+
+def database_beside(url: str, suffix: str) -> str:
+    """The URL of a database named as `url`'s plus `suffix`, created if missing."""
+    from sqlalchemy import create_engine, make_url, text
+
+    other = make_url(url).set(database=make_url(url).database + suffix)
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": other.database}
+        ).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{other.database}"'))
+    admin.dispose()
+    return other.render_as_string(hide_password=False)
 
 
 def seed(env: dict, root: Path = ROOT) -> None:
@@ -288,6 +306,8 @@ def main() -> int:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql")):
         backends.append(("postgresql", url, ROOT))
+        if COMPARE:
+            backends.append(("postgresql, before", database_beside(url, "_before"), Path(COMPARE)))
     servers = []
     try:
         bare = Server("bare", "bench.bare:app", base_env(backends[0][1]), ROOT)
