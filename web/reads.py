@@ -17,7 +17,19 @@ from collections import defaultdict
 
 from flask_smorest import abort
 from marshmallow import Schema, fields
-from sqlalchemy import Connection, Row, and_, bindparam, func, inspect, select, true
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    cast,
+    func,
+    inspect,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import RelationshipProperty
 
 from db import read
@@ -119,18 +131,32 @@ class Shape:
                 self.scalars.append(name)
         rows = select(*(table.c[name] for name in self.scalars), *columns)
         self.rows = rows.order_by(table.c.id)
-        # One row by id, beside the first NESTED_LIMIT rows of its first nested list (an
-        # already cut subquery, so a parent of 100,000 children sorts none of them): a
-        # whole object in one statement when it has no other list (an item, a tag).
-        first = self.lists[0][1]
-        children = first.of_one.subquery()
-        self.one = (
-            rows.add_columns(children.c.key, *(children.c[n] for n in first.names))
-            .outerjoin(children, true())
-            .where(table.c.id == bindparam("id"))
-            .order_by(children.c.id)
-        )
+        # One object by id in one statement, whatever its nested lists: a branch per list
+        # (UNION ALL), each the object's row beside that list's first NESTED_LIMIT rows (an
+        # already cut subquery, so a parent of 100,000 children sorts none of them). Each
+        # list has its own columns, NULL in the other branches; the first branch carries
+        # the object's own columns (NULL elsewhere) and is an outer join, so an object
+        # with no children is still one row. One round trip on PostgreSQL, not one a list.
         self.width = len(self.scalars) + sum(len(names) for _, names in self.objects)
+        self.id_at = self.scalars.index("id")
+        own = list(rows.selected_columns)
+        cut = [related.of_one.subquery() for _, related in self.lists]
+        branches = []
+        for n, children in enumerate(cut):
+            columns = [c if n == 0 else cast(null(), c.type) for c in own]
+            for m, other in enumerate(cut):
+                for c in [other.c.key] + [other.c[name] for name in self.lists[m][1].names]:
+                    label = f"{self.lists[m][0]}_{c.key}"
+                    columns.append((c if m == n else cast(null(), c.type)).label(label))
+            branch = select(*columns).select_from(table)
+            branch = (branch.outerjoin if n == 0 else branch.join)(children, true())
+            branches.append(branch.where(table.c.id == bindparam("id")))
+        order = [f"{name}_id" for name, _ in self.lists]
+        self.one = (
+            branches[0].order_by(*order)
+            if len(branches) == 1
+            else union_all(*branches).order_by(*order)
+        )
 
     def shape(self, row: tuple) -> dict:
         scalars = len(self.scalars)
@@ -153,18 +179,20 @@ class Shape:
         return bodies
 
     def by_id(self, conn: Connection, id: int) -> dict:
-        """One object by id, or 404."""
+        """One object by id, or 404: one statement (see `one`)."""
         rows = [tuple(row) for row in conn.execute(self.one, {"id": id})] or abort(404)
-        body = self.shape(rows[0])
-        (first, related), *others = self.lists
         width = self.width
-        body[first] = [
-            dict(zip(related.names, row[width + 1 :], strict=True))
-            for row in rows
-            if row[width] is not None  # no children: one row of NULLs from the outer join
-        ]
-        for name, related in others:
-            body[name] = related.of(conn, [id])[id]
+        at = self.id_at
+        body = self.shape(next(row for row in rows if row[at] is not None))  # the 1st branch
+        start = width
+        for name, related in self.lists:
+            key, end = start, start + 1 + len(related.names)
+            body[name] = [
+                dict(zip(related.names, row[key + 1 : end], strict=True))
+                for row in rows
+                if row[key] is not None  # another list's row, or the outer join's NULLs
+            ]
+            start = end
         return body
 
 
