@@ -17,6 +17,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,9 @@ BIN = Path(sys.executable).parent
 LUA = Path(__file__).resolve().parent / "report.lua"
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+# Each scenario this many times, alternating servers: the medians; on a machine others
+# share, one run's ratios move by tens of percent.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1"))
 ONLY = os.environ.get("BENCH_ONLY", "")  # e.g. "GET /store/1,login": scenarios to run
 # Another checkout of the project (e.g. `git worktree add /tmp/before <commit>`): its app
 # runs beside this one, interleaved scenario by scenario, as "before": on SQLite, and on
@@ -290,8 +294,16 @@ def measure(server: Server, path: str, mode: str, connections: int, extra_env: d
     return result
 
 
+def median(results: list[dict]) -> dict:
+    """Each number's median over the rounds (errors: their sum); an app's ratio is the
+    median of its per-round ratios, each against the baseline measured just before it."""
+    merged = {key: statistics.median(r[key] for r in results) for key in results[0]}
+    merged["errors"] = sum(r["errors"] for r in results)
+    return merged
+
+
 def row(name, label, r, base=None):
-    ratio = f"{r['rps'] / base['rps']:.2f}" if base else "1.00"
+    ratio = f"{r['rps'] / base['rps']:.2f}" if base else f"{r.get('ratio', 1):.2f}"
     return (
         f"| {name} | {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
         f"{r['rss_mib']:.0f} | {ratio} | {r['errors']} |"
@@ -327,8 +339,8 @@ def main() -> int:
             apps.append((label, server, tokens["access_token"]))
 
         print(
-            f"wrk: {bool(shutil.which('wrk'))}, {DURATION}s a run, {WORKERS} gunicorn workers, "
-            f"nproc {os.cpu_count()}"
+            f"wrk: {bool(shutil.which('wrk'))}, {DURATION}s a run, {ROUNDS} round(s), "
+            f"{WORKERS} gunicorn workers, nproc {os.cpu_count()}, load {os.getloadavg()[0]:.2f}"
         )
         lines = [
             "| scenario | server | req/s | p50 ms | p99 ms | peak worker RSS MiB | "
@@ -338,23 +350,34 @@ def main() -> int:
         for name, path, base_path, mode, connections in SCENARIOS:
             if ONLY and not any(part in name for part in ONLY.split(",")):
                 continue
-            common = {
-                "BENCH_USERNAME": USERNAME,
-                "BENCH_PASSWORD": PASSWORD,
-                "BENCH_STORE_ID": str(WRITE_STORE_ID),
-                "BENCH_PREFIX": secrets.token_hex(4),
-            }
-            # Alternate: baseline, then each app, for every scenario.
-            base = measure(bare, base_path, mode, connections, common)
-            lines.append(row(name, "bare Flask", base))
-            print(lines[-1], flush=True)
-            for label, server, token in apps:
-                extra = {**common, "BENCH_TOKEN": token if path in ("/my-info", "/item") else ""}
-                result = measure(server, path, mode, connections, extra)
-                lines.append(row(name, f"API ({label})", result, base))
+            runs = {label: [] for label in ["bare Flask", *(label for label, _, _ in apps)]}
+            for n in range(ROUNDS):
+                common = {
+                    "BENCH_USERNAME": USERNAME,
+                    "BENCH_PASSWORD": PASSWORD,
+                    "BENCH_STORE_ID": str(WRITE_STORE_ID),
+                    "BENCH_PREFIX": secrets.token_hex(4),
+                }
+                # Alternate: baseline, then each app (in turn reversed every other round).
+                base = measure(bare, base_path, mode, connections, common)
+                runs["bare Flask"].append(base)
+                for label, server, token in apps[:: 1 if n % 2 == 0 else -1]:
+                    auth = token if path in ("/my-info", "/item") else ""
+                    result = measure(
+                        server, path, mode, connections, {**common, "BENCH_TOKEN": auth}
+                    )
+                    result["ratio"] = result["rps"] / base["rps"]
+                    runs[label].append(result)
+                    if ROUNDS > 1:
+                        print(f"round {n + 1}: {row(name, label, result, base)}", flush=True)
+            for label, results in runs.items():
+                lines.append(
+                    row(name, label if label == "bare Flask" else f"API ({label})", median(results))
+                )
                 print(lines[-1], flush=True)
         print("\n" + "\n".join(lines))
         print("\nTargets: " + "; ".join(f"{k}: {v}" for k, v in TARGETS.items()))
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
         return 0
     finally:
         for server in servers:
