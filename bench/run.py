@@ -81,17 +81,15 @@ def base_env(database_url: str) -> dict:
 
 
 def database_beside(url: str, suffix: str) -> str:
-    """The URL of a database named as `url`'s plus `suffix`, created if missing."""
+    """The URL of a fresh database named as `url`'s plus `suffix` (dropped and created:
+    the other checkout's migrations may not know the revision a previous run left)."""
     from sqlalchemy import create_engine, make_url, text
 
     other = make_url(url).set(database=make_url(url).database + suffix)
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        exists = conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": other.database}
-        ).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{other.database}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{other.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{other.database}"'))
     admin.dispose()
     return other.render_as_string(hide_password=False)
 
@@ -102,7 +100,9 @@ def seed(env: dict, root: Path = ROOT) -> None:
         [BIN / "flask", "db", "upgrade"],
         [sys.executable, root / "bench" / "seed.py"],
     ):
-        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{command} in {root} failed:\n{done.stderr[-2000:]}")
 
 
 class Server:
