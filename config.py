@@ -162,8 +162,8 @@ def engine_options(url: str, timeout: float = 5) -> dict:
         return {}  # a SQLite file has no server to restart: nothing to ping
     ms = int(timeout * 1000)
     return {
-        # Each checkout pings inside its deadline (db.init_deadline) and replaces a pooled
-        # connection that died with a database restart, as pool_pre_ping would.
+        # A pooled connection that died with a database restart: the session's checkouts
+        # ping it away inside their deadline (db.init_deadline), reads retry (db.read).
         "connect_args": {
             # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
             "connect_timeout": 3,

@@ -17,6 +17,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,9 +32,14 @@ BIN = Path(sys.executable).parent
 LUA = Path(__file__).resolve().parent / "report.lua"
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+# Each scenario this many times, alternating servers: the medians; on a machine others
+# share, one run's ratios move by tens of percent.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1"))
 ONLY = os.environ.get("BENCH_ONLY", "")  # e.g. "GET /store/1,login": scenarios to run
 # Another checkout of the project (e.g. `git worktree add /tmp/before <commit>`): its app
-# runs beside this one on SQLite, interleaved scenario by scenario, as "before".
+# runs beside this one, interleaved scenario by scenario, as "before": on SQLite, and on
+# PostgreSQL too when DATABASE_URL names one (in a database of that name + "_before",
+# created if missing and, like DATABASE_URL's, wiped).
 COMPARE = os.environ.get("BENCH_COMPARE", "")
 WORKERS = 2
 
@@ -74,13 +80,29 @@ def base_env(database_url: str) -> dict:
     }
 
 
+def database_beside(url: str, suffix: str) -> str:
+    """The URL of a fresh database named as `url`'s plus `suffix` (dropped and created:
+    the other checkout's migrations may not know the revision a previous run left)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    other = make_url(url).set(database=make_url(url).database + suffix)
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{other.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{other.database}"'))
+    admin.dispose()
+    return other.render_as_string(hide_password=False)
+
+
 def seed(env: dict, root: Path = ROOT) -> None:
     """`flask db upgrade`, then bench/seed.py: one user, 100 stores x 20 items x 2 tags."""
     for command in (
         [BIN / "flask", "db", "upgrade"],
         [sys.executable, root / "bench" / "seed.py"],
     ):
-        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{command} in {root} failed:\n{done.stderr[-2000:]}")
 
 
 class Server:
@@ -272,8 +294,16 @@ def measure(server: Server, path: str, mode: str, connections: int, extra_env: d
     return result
 
 
+def median(results: list[dict]) -> dict:
+    """Each number's median over the rounds (errors: their sum); an app's ratio is the
+    median of its per-round ratios, each against the baseline measured just before it."""
+    merged = {key: statistics.median(r[key] for r in results) for key in results[0]}
+    merged["errors"] = sum(r["errors"] for r in results)
+    return merged
+
+
 def row(name, label, r, base=None):
-    ratio = f"{r['rps'] / base['rps']:.2f}" if base else "1.00"
+    ratio = f"{r['rps'] / base['rps']:.2f}" if base else f"{r.get('ratio', 1):.2f}"
     return (
         f"| {name} | {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
         f"{r['rss_mib']:.0f} | {ratio} | {r['errors']} |"
@@ -288,6 +318,8 @@ def main() -> int:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql")):
         backends.append(("postgresql", url, ROOT))
+        if COMPARE:
+            backends.append(("postgresql, before", database_beside(url, "_before"), Path(COMPARE)))
     servers = []
     try:
         bare = Server("bare", "bench.bare:app", base_env(backends[0][1]), ROOT)
@@ -307,8 +339,8 @@ def main() -> int:
             apps.append((label, server, tokens["access_token"]))
 
         print(
-            f"wrk: {bool(shutil.which('wrk'))}, {DURATION}s a run, {WORKERS} gunicorn workers, "
-            f"nproc {os.cpu_count()}"
+            f"wrk: {bool(shutil.which('wrk'))}, {DURATION}s a run, {ROUNDS} round(s), "
+            f"{WORKERS} gunicorn workers, nproc {os.cpu_count()}, load {os.getloadavg()[0]:.2f}"
         )
         lines = [
             "| scenario | server | req/s | p50 ms | p99 ms | peak worker RSS MiB | "
@@ -318,23 +350,34 @@ def main() -> int:
         for name, path, base_path, mode, connections in SCENARIOS:
             if ONLY and not any(part in name for part in ONLY.split(",")):
                 continue
-            common = {
-                "BENCH_USERNAME": USERNAME,
-                "BENCH_PASSWORD": PASSWORD,
-                "BENCH_STORE_ID": str(WRITE_STORE_ID),
-                "BENCH_PREFIX": secrets.token_hex(4),
-            }
-            # Alternate: baseline, then each app, for every scenario.
-            base = measure(bare, base_path, mode, connections, common)
-            lines.append(row(name, "bare Flask", base))
-            print(lines[-1], flush=True)
-            for label, server, token in apps:
-                extra = {**common, "BENCH_TOKEN": token if path in ("/my-info", "/item") else ""}
-                result = measure(server, path, mode, connections, extra)
-                lines.append(row(name, f"API ({label})", result, base))
+            runs = {label: [] for label in ["bare Flask", *(label for label, _, _ in apps)]}
+            for n in range(ROUNDS):
+                common = {
+                    "BENCH_USERNAME": USERNAME,
+                    "BENCH_PASSWORD": PASSWORD,
+                    "BENCH_STORE_ID": str(WRITE_STORE_ID),
+                    "BENCH_PREFIX": secrets.token_hex(4),
+                }
+                # Alternate: baseline, then each app (in turn reversed every other round).
+                base = measure(bare, base_path, mode, connections, common)
+                runs["bare Flask"].append(base)
+                for label, server, token in apps[:: 1 if n % 2 == 0 else -1]:
+                    auth = token if path in ("/my-info", "/item") else ""
+                    result = measure(
+                        server, path, mode, connections, {**common, "BENCH_TOKEN": auth}
+                    )
+                    result["ratio"] = result["rps"] / base["rps"]
+                    runs[label].append(result)
+                    if ROUNDS > 1:
+                        print(f"round {n + 1}: {row(name, label, result, base)}", flush=True)
+            for label, results in runs.items():
+                lines.append(
+                    row(name, label if label == "bare Flask" else f"API ({label})", median(results))
+                )
                 print(lines[-1], flush=True)
         print("\n" + "\n".join(lines))
         print("\nTargets: " + "; ".join(f"{k}: {v}" for k, v in TARGETS.items()))
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
         return 0
     finally:
         for server in servers:

@@ -9,7 +9,7 @@ from flask_jwt_extended import JWTManager, create_access_token, create_refresh_t
 from flask_jwt_extended.exceptions import CSRFError
 from sqlalchemy import Row, bindparam, select
 
-from db import read_connection
+from db import read
 from models import LoginSession, User
 from security.cookies import csrf_failed
 from security.errors import auth_error, token_revoked
@@ -92,8 +92,7 @@ def load_user(_header: dict, claims: dict) -> Row | None:
     `current_user` is this read-only row (id, username, is_admin); a view that
     changes the user loads the model itself.
     """
-    with read_connection() as conn:
-        user = conn.execute(SESSION_USER, {"sid": claims["sid"]}).one_or_none()
+    user = read(lambda conn: conn.execute(SESSION_USER, {"sid": claims["sid"]}).one_or_none())
     # Compared as text: a `sub` that is no integer must not reach the database.
     return user if user is not None and str(user.id) == claims["sub"] else None
 

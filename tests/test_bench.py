@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,3 +29,31 @@ def test_bench_runs_a_scenario_against_the_baseline():
     assert any("| bare Flask |" in row for row in rows), result.stdout
     api = next(row for row in rows if "| API (sqlite) |" in row)
     assert api.split("|")[-2].strip() == "0", api  # no errors
+
+
+def test_bench_scale_runs_against_a_small_and_a_larger_database():
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("bench-scale needs PostgreSQL; the PostgreSQL pass runs this")
+    env = {
+        **os.environ,
+        "BENCH_PG": url.rsplit("/", 1)[0],
+        "BENCH_SCALE_DB": "test_bench_scale",
+        "BENCH_SCALE_STORES": "50",
+        "BENCH_SCALE_BIG": "500",
+        "BENCH_DURATION": "1",
+        "BENCH_ROUNDS": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "bench/scale.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| the big store")]
+    assert rows, result.stdout
+    assert rows[-1].split("|")[-2].strip() == "0", rows[-1]  # no errors

@@ -60,7 +60,7 @@ def test_token_lifetimes_from_environment(monkeypatch, tmp_path):
 
 def test_postgres_connections_fail_fast():
     options = config.engine_options("postgresql+psycopg://u@db/x", timeout=5)
-    # Dead pooled connections are pinged away on checkout by db.init_deadline (inside its deadline).
+    # Dead pooled connections: writes ping on checkout (db.init_deadline), reads retry (db.read).
     assert options["connect_args"]["connect_timeout"] <= 5
     assert "statement_timeout=5000" in options["connect_args"]["options"]
     assert "lock_timeout=2500" in options["connect_args"]["options"]

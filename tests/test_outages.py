@@ -245,3 +245,48 @@ def test_hung_database_answers_503_within_a_bound_and_recovers(tmp_path):
         server.stop()
         proxy.stop()
         empty(real)
+
+
+def test_database_restart_costs_no_get_an_error():
+    """Every pooled connection closed under gunicorn's workers, as a PostgreSQL restart
+    closes them: the public and authenticated GETs that follow all answer 200 (a read
+    runs once more on a fresh connection, db.read), and so do writes (their checkout
+    pings first), on every worker, after each of several restarts."""
+    from tests.server import Server, flask, server_env
+    from tests.test_server import empty
+
+    real = postgres_url()
+    proxy = Proxy(5432)
+    proxy.start()
+    url = make_url(real).set(port=proxy.port).render_as_string(hide_password=False)
+    empty(real)
+    env = server_env(url)
+    flask(env, "db", "upgrade")
+    server = Server(env).start()
+    try:
+        token = server.tokens("alice")["access_token"]
+        status, store = server.call("POST", "/store", {"name": "Kept"}, token)
+        assert status == 201
+        item = {"name": "thing", "price": 1, "store_id": store["id"]}
+        assert server.call("POST", "/item", item, token)[0] == 201
+        gets = [
+            (f"/store/{store['id']}", None),
+            ("/store", None),
+            (f"/item?store_id={store['id']}", None),
+            ("/my-info", token),
+        ]
+        for restart in range(3):
+            for path, auth in gets * 4:  # every worker's pool holds live connections
+                assert server.call("GET", path, token=auth)[0] == 200
+            proxy.stop()  # the server goes away, closing every connection
+            proxy.start()
+            answers = [(path, *server.call("GET", path, token=auth)) for path, auth in gets * 4]
+            assert all(status == 200 for _, status, _ in answers), (restart, answers)
+            name = {"name": f"after restart {restart}", "price": 1, "store_id": store["id"]}
+            proxy.stop()
+            proxy.start()
+            assert server.call("POST", "/item", name, token)[0] == 201
+    finally:
+        server.stop()
+        proxy.stop()
+        empty(real)
