@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-import resources.users
+import security.sessions
 from app import create_app
 from db import db
 from models import Item, Store, Tag, User
@@ -508,13 +508,13 @@ class CountingContext:
 def test_login_with_unknown_user_still_verifies_a_password(app, client, auth, monkeypatch):
     auth.register()
     calls = []
-    original = resources.users.verify_password
+    original = security.sessions.verify_password
 
     def counting_verify(password, stored_hash):
         calls.append(stored_hash)
         return original(password, stored_hash)
 
-    monkeypatch.setattr(resources.users, "verify_password", counting_verify)
+    monkeypatch.setattr(security.sessions, "verify_password", counting_verify)
     context, dummy_hash = app.extensions["passwords"]
     counting = CountingContext(context)
     monkeypatch.setitem(app.extensions, "passwords", (counting, dummy_hash))
