@@ -274,7 +274,8 @@ def test_postgresql_reads_a_page_whatever_the_table_sizes(app, client):
         engine = db.engine
         with engine.begin() as conn:
             for sql in (
-                "INSERT INTO users (username, password) VALUES ('owner', 'x')",
+                "INSERT INTO users (username, username_key, password) "
+                "VALUES ('owner', 'owner', 'x')",
                 "INSERT INTO stores (name, owner_id) SELECT 's' || s, 1 "
                 "FROM generate_series(1, %(stores)s + 1) s",
                 "INSERT INTO items (name, price, store_id) SELECT 'i' || i, 1, s "
