@@ -1,6 +1,7 @@
 """The app as users run it: a database built by `flask db upgrade`, served by gunicorn,
 called over real HTTP. Shared by the server, browser and walkthrough tests."""
 
+import contextlib
 import json
 import os
 import socket
@@ -11,6 +12,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
+from db import db
 from tests.conftest import PASSWORD, SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +28,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_env(database_url: str, **settings: str) -> dict:
+def server_env(database: str, **settings: str) -> dict:
     return {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database,
         "JWT_SECRET_KEY": SECRET,
         "FLASK_APP": "app:create_app",
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # the venv's flask
@@ -97,3 +101,41 @@ class Server:
         status, tokens = self.call("POST", "/login", credentials)
         assert status == 200, tokens
         return tokens
+
+
+def database_url(tmp_path: Path, name: str) -> str:
+    """The pass's PostgreSQL database (TEST_DATABASE_URL), else a SQLite file of its own."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / name}"
+
+
+def empty(url: str) -> None:
+    """No tables, no Alembic version: the migrations alone must build the schema."""
+    engine = create_engine(url)
+    db.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def migrated(database: str, **settings: str):
+    """The environment of a server on `database`, emptied and built by `flask db upgrade`
+    first and emptied again after."""
+    env = server_env(database, **settings)
+    empty(database)
+    flask(env, "db", "upgrade")
+    try:
+        yield env
+    finally:
+        empty(database)
+
+
+@contextlib.contextmanager
+def serving(database: str, **settings: str):
+    """gunicorn (two workers) on a freshly migrated `database`."""
+    with migrated(database, **settings) as env:
+        server = Server(env).start()
+        try:
+            yield server
+        finally:
+            server.stop()

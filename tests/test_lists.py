@@ -16,8 +16,7 @@ from db import db
 from models import Item, Store, Tag
 from schemas import NESTED_LIMIT
 from tests.conftest import make_store
-from tests.server import Server, flask, server_env
-from tests.test_server import empty
+from tests.server import database_url, serving
 from web import reads
 
 NEXT = re.compile(r'<([^>]+)>; rel="next"')
@@ -119,14 +118,8 @@ def test_nested_arrays_hold_the_first_100_by_id(client, big):
 
 @pytest.fixture
 def server(tmp_path):
-    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'walk.db'}"
-    env = server_env(database)
-    empty(database)
-    flask(env, "db", "upgrade")
-    server = Server(env).start()
-    yield server
-    server.stop()
-    empty(database)
+    with serving(database_url(tmp_path, "walk.db")) as server:
+        yield server
 
 
 def get(url: str):

@@ -205,8 +205,7 @@ def test_hung_redis_costs_a_login_a_bounded_wait(app):
 def test_hung_database_answers_503_within_a_bound_and_recovers(tmp_path):
     """PostgreSQL whose connections accept but never answer, under gunicorn: each
     request gets 503 JSON with Retry-After in seconds, not a worker killed at 30 s."""
-    from tests.server import Server, flask, server_env
-    from tests.test_server import empty
+    from tests.server import Server, empty, flask, server_env
 
     real = postgres_url()
     proxy = Proxy(5432)
@@ -252,8 +251,7 @@ def test_database_restart_costs_no_get_an_error():
     closes them: the public and authenticated GETs that follow all answer 200 (a read
     runs once more on a fresh connection, db.read), and so do writes (their checkout
     pings first), on every worker, after each of several restarts."""
-    from tests.server import Server, flask, server_env
-    from tests.test_server import empty
+    from tests.server import Server, empty, flask, server_env
 
     real = postgres_url()
     proxy = Proxy(5432)

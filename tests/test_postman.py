@@ -13,8 +13,7 @@ import uuid
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.server import ROOT, Server, flask, server_env
-from tests.test_server import empty
+from tests.server import ROOT, database_url, serving
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 POSTMAN = ROOT / "clients" / "postman"
@@ -51,14 +50,8 @@ def node_tools() -> None:
 @pytest.fixture
 def server(tmp_path):
     node_tools()
-    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'postman.db'}"
-    env = server_env(database)
-    empty(database)
-    flask(env, "db", "upgrade")
-    server = Server(env).start()
-    yield server
-    server.stop()
-    empty(database)
+    with serving(database_url(tmp_path, "postman.db")) as server:
+        yield server
 
 
 def newman(collection: dict, tmp_path, name: str, **variables: str) -> list[dict]:

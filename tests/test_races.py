@@ -2,15 +2,13 @@
 documented conflict status (never a 500), on SQLite and PostgreSQL alike. And refreshes
 racing with one token, as browser tabs send them, against gunicorn's worker processes."""
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.conftest import PASSWORD, make_item, make_store
-from tests.server import Server, flask, server_env
-from tests.test_server import empty
+from tests.server import database_url, serving
 
 RACERS = 6
 
@@ -69,14 +67,8 @@ REFRESHERS = 8
 
 @pytest.fixture
 def server(tmp_path):
-    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'race.db'}"
-    empty(database)
-    env = server_env(database)
-    flask(env, "db", "upgrade")
-    server = Server(env, workers=2).start()
-    yield server
-    server.stop()
-    empty(database)
+    with serving(database_url(tmp_path, "race.db")) as server:
+        yield server
 
 
 def refresh_at_once(server, token):

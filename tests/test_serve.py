@@ -20,8 +20,7 @@ import redis
 from app import create_app
 from db import db
 from tests.conftest import PASSWORD, SECRET
-from tests.server import BIN, ROOT, Server, flask, server_env
-from tests.test_server import empty
+from tests.server import BIN, ROOT, Server, empty, flask, server_env
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 

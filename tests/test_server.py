@@ -1,35 +1,19 @@
 """The app as users run it: migrations build the schema, gunicorn serves it with two
 workers, and revocation holds across workers and a restart (real HTTP, no test client)."""
 
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from db import db
 from tests.conftest import PASSWORD
-from tests.server import Server, flask, server_env
+from tests.server import Server, database_url, flask, migrated
 
 
 @pytest.fixture
 def env(tmp_path):
-    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'srv.db'}"
-    env = server_env(database)
-    # Start from an empty database: the migrations alone must build the schema.
-    empty(database)
-    flask(env, "db", "upgrade")
-    yield env
-    empty(database)
-
-
-def empty(url: str) -> None:
-    engine = create_engine(url)
-    db.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
+    with migrated(database_url(tmp_path, "srv.db")) as env:
+        yield env
 
 
 @pytest.fixture

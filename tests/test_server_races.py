@@ -5,7 +5,6 @@ is final, and racing writes get a documented status, never a 500.
 Each test repeats a short round several times: the window (a login's password check,
 tens of milliseconds of argon2id) is wide enough that the old code lost most rounds."""
 
-import os
 import threading
 import time
 import uuid
@@ -14,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.server import Server, flask, server_env
-from tests.test_server import empty
+from tests.server import database_url, serving
 
 ROUNDS = 8
 LOGINS = 3  # threads logging in with the old password while the change runs
@@ -23,22 +21,16 @@ LOGINS = 3  # threads logging in with the old password while the change runs
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("races")
-    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{path / 'races.db'}"
-    env = server_env(
+    database = database_url(tmp_path_factory.mktemp("races"), "races.db")
+    with serving(
         database,
         # Rounds log in and fail many times from one address: keep the limits out of it.
         RATELIMIT_LOGIN_FAILURES="10000 per minute",
         RATELIMIT_LOGIN_FAILURES_PER_CLIENT="10000 per minute",
         RATELIMIT_REGISTER="10000 per minute",
         MAX_SESSIONS_PER_USER="1000",
-    )
-    empty(database)
-    flask(env, "db", "upgrade")
-    server = Server(env).start()
-    yield server
-    server.stop()
-    empty(database)
+    ) as server:
+        yield server
 
 
 def unique(prefix: str) -> str:

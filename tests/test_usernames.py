@@ -13,8 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from schemas import UNSEEN_RANGES, Username
 from tests.conftest import PASSWORD, decode
-from tests.server import BIN, ROOT, flask, server_env
-from tests.test_server import empty
+from tests.server import BIN, ROOT, empty, flask, server_env
 
 FULL_BOB = "\uff22\uff2f\uff22"
 TAKEN = {"code": 409, "status": "Conflict", "message": "A user with that username already exists."}
