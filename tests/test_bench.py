@@ -12,21 +12,26 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_bench_runs_a_scenario_against_the_baseline():
-    env = {**os.environ, "BENCH_DURATION": "1", "BENCH_ONLY": "floor"}
-    env.pop("DATABASE_URL", None)  # SQLite only: the script would wipe a PostgreSQL database
+def run(script: str, env: dict, timeout: int) -> list[str]:
+    """The script's output lines, once it has exited 0."""
     result = subprocess.run(
-        [sys.executable, "bench/run.py"],
+        [sys.executable, script],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| floor")]
-    assert any("| bare Flask |" in row for row in rows), result.stdout
+    return result.stdout.splitlines()
+
+
+def test_bench_runs_a_scenario_against_the_baseline():
+    env = {**os.environ, "BENCH_DURATION": "1", "BENCH_ONLY": "floor"}
+    env.pop("DATABASE_URL", None)  # SQLite only: the script would wipe a PostgreSQL database
+    rows = [line for line in run("bench/run.py", env, 180) if line.startswith("| floor")]
+    assert any("| bare Flask |" in row for row in rows), rows
     api = next(row for row in rows if "| API (sqlite) |" in row)
     assert api.split("|")[-2].strip() == "0", api  # no errors
 
@@ -44,16 +49,7 @@ def test_bench_scale_runs_against_a_small_and_a_larger_database():
         "BENCH_DURATION": "1",
         "BENCH_ROUNDS": "1",
     }
-    result = subprocess.run(
-        [sys.executable, "bench/scale.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| the big store")]
-    assert rows, result.stdout
+    output = run("bench/scale.py", env, 300)
+    rows = [line for line in output if line.startswith("| the big store")]
+    assert rows, output
     assert rows[-1].split("|")[-2].strip() == "0", rows[-1]  # no errors

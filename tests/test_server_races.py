@@ -83,36 +83,28 @@ def survivors(server, answers) -> int:
     return live
 
 
-def test_password_change_ends_logins_that_raced_it(server):
+def change_password(server, token: str) -> tuple:
+    change = {"current_password": PASSWORD, "new_password": "a brand new password"}
+    return ("PUT", "/my-info/password", change, token)
+
+
+def delete_user(server, token: str) -> tuple:
+    user_id = server.call("GET", "/my-info", token=token)[1]["id"]
+    return ("DELETE", f"/user/{user_id}", None, token)
+
+
+@pytest.mark.parametrize("action", [change_password, delete_user], ids=["password", "delete"])
+def test_an_answered_change_ends_logins_that_raced_it(server, action):
     lost, statuses = 0, set()
     for _ in range(ROUNDS):
-        username = unique("change")
-        fresh = server.tokens(username)["access_token"]
-        change = {"current_password": PASSWORD, "new_password": "a brand new password"}
-        answers, (status, _) = logins_during(
-            server, username, "PUT", "/my-info/password", change, fresh
-        )
+        username = unique(action.__name__)
+        call = action(server, server.tokens(username)["access_token"])
+        answers, (status, _) = logins_during(server, username, *call)
         assert status == 200
         statuses |= {s for s, _ in answers}
         lost += survivors(server, answers) > 0
     assert statuses <= {200, 401}
-    assert lost == 0, f"{lost} of {ROUNDS} rounds kept a session past the password change"
-
-
-def test_user_deletion_ends_logins_that_raced_it(server):
-    lost, statuses = 0, set()
-    for _ in range(ROUNDS):
-        username = unique("delete")
-        fresh = server.tokens(username)["access_token"]
-        user_id = server.call("GET", "/my-info", token=fresh)[1]["id"]
-        answers, (status, _) = logins_during(
-            server, username, "DELETE", f"/user/{user_id}", None, fresh
-        )
-        assert status == 200
-        statuses |= {s for s, _ in answers}
-        lost += survivors(server, answers) > 0
-    assert statuses <= {200, 401}
-    assert lost == 0, f"{lost} of {ROUNDS} rounds kept a session past the deletion"
+    assert lost == 0, f"{lost} of {ROUNDS} rounds kept a session past {action.__name__}"
 
 
 def test_logout_ends_refreshes_that_raced_it(server):
