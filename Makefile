@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # or with another hash (requirements changed) is rebuilt from scratch.
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint format clean bench bench-scale serve
+.PHONY: venv run test test-system lint format clean bench bench-scale serve
 
 venv: $(STAMP)
 
@@ -34,7 +34,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not system"
+
+# Tests whose point is time or load: floods, kills, outages, many-round races.
+test-system: $(STAMP)
+	$(BIN)/pytest -m system
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

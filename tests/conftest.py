@@ -10,6 +10,9 @@ import pytest
 from app import create_app
 from db import db
 
+# Redis for tests: a database number of its own, never the host's database 0.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
 SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 PASSWORD = "correct horse battery"
 
