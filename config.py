@@ -1,54 +1,273 @@
-"""Settings from the environment (and `.env` through python-dotenv), checked at start-up."""
+"""Settings: the constants of this API, then the environment (and `.env`), every variable
+through one strict parser in the ENVIRONMENT table, so a bad value stops start-up with one
+line naming the variable, the rule and what was given.
+
+Adding a variable is one line in ENVIRONMENT (plus its README Settings row)."""
 
 import os
+import re
 import secrets
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 8  # "x" * 40, 32 spaces, "abab...": too few different characters
 MiB = 1024 * 1024
 
+# What no environment changes: the contract's choices (API.md) and the libraries' wiring.
+CONSTANTS: dict[str, Any] = {
+    "JWT_ALGORITHM": "HS256",
+    "JWT_DECODE_ALGORITHMS": ["HS256"],
+    # The header first: a request with a valid Bearer token never looks at cookies,
+    # so a stale cookie or a missing CSRF value cannot break it.
+    "JWT_TOKEN_LOCATION": ["headers", "cookies"],
+    # Cookie mode (POST /login?cookies=true, security/cookies.py): HttpOnly token
+    # cookies, readable CSRF cookies, double submit in X-CSRF-TOKEN on every write.
+    "JWT_COOKIE_CSRF_PROTECT": True,
+    "JWT_CSRF_CHECK_FORM": False,  # the header only: a cross-site form cannot set one
+    "JWT_COOKIE_SAMESITE": "Lax",
+    "JWT_SESSION_COOKIE": False,  # kept across browser restarts, as the tokens are
+    "JWT_REFRESH_COOKIE_PATH": "/refresh",  # the one endpoint that reads it
+    "MAX_CONTENT_LENGTH": MiB,
+    # OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
+    "ARGON2_MEMORY_COST": 19_456,
+    "ARGON2_TIME_COST": 2,
+    "API_TITLE": "Stores REST API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/swagger-ui",
+    "OPENAPI_SWAGGER_UI_URL": "/swagger-ui-assets/",
+    # The tokens pasted into Authorize survive a page reload (kept in localStorage).
+    "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True},
+    "PROPAGATE_EXCEPTIONS": False,
+}
 
-def _seconds(name: str, default: int, *, zero: bool = False) -> timedelta:
-    """A lifetime in whole seconds; anything else ("15m", "1.5", "-1") stops start-up,
-    and so does 0 unless `zero` (a window that can be turned off)."""
-    value = os.environ.get(name, str(default)).strip()
-    if not (value.isascii() and value.isdecimal()) or (int(value) == 0 and not zero):
-        raise RuntimeError(f"{name} must be a whole number of seconds, got {value!r}")
-    return timedelta(seconds=int(value))
+
+class SettingError(RuntimeError):
+    """A setting the app refuses to start with; the message names it and the rule."""
 
 
-def _flag(name: str, default: bool) -> bool:
-    """true/false (also 1/0, yes/no); anything else stops start-up."""
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value in ("1", "true", "yes", "on"):
+# Parsers: the text of a variable (stripped) to its value, or ValueError(the rule) naming
+# what a good value is; the table adds the variable's name and what was given.
+def whole(text: str, least: int = 0) -> int:
+    if not (text.isascii() and text.isdecimal()) or int(text) < least:
+        raise ValueError
+    return int(text)
+
+
+def seconds(text: str) -> timedelta:
+    """A lifetime in whole seconds ("15m", "1.5", "-1" and 0 are refused)."""
+    try:
+        return timedelta(seconds=whole(text, 1))
+    except ValueError:
+        raise ValueError("a whole number of seconds") from None
+
+
+def seconds_or_off(text: str) -> timedelta:
+    """A window in whole seconds that 0 turns off."""
+    try:
+        return timedelta(seconds=whole(text))
+    except ValueError:
+        raise ValueError("a whole number of seconds") from None
+
+
+def count(text: str) -> int:
+    try:
+        return whole(text, 1)
+    except ValueError:
+        raise ValueError("a whole number of at least 1") from None
+
+
+def count_or_none(text: str) -> int:
+    try:
+        return whole(text)
+    except ValueError:
+        raise ValueError("a whole number (0 or more)") from None
+
+
+def timeout(text: str) -> float:
+    """Seconds, fractions allowed, more than 0 and at most an hour."""
+    if not (re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) and 0 < float(text) <= 3600):
+        raise ValueError("a number of seconds above 0 and at most 3600 (such as 0.5)")
+    return float(text)
+
+
+def flag(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
         return True
-    if value in ("0", "false", "no", "off"):
+    if text.lower() in ("0", "false", "no", "off"):
         return False
-    raise RuntimeError(f"{name} must be true or false, got {value!r}")
+    raise ValueError("true or false")
 
 
-def _count(name: str, default: int) -> int:
-    """A whole number of at least 1; anything else stops start-up."""
-    value = os.environ.get(name, str(default)).strip()
-    if not (value.isascii() and value.isdecimal()) or int(value) == 0:
-        raise RuntimeError(f"{name} must be a whole number of at least 1, got {value!r}")
-    return int(value)
+def rate(text: str) -> str:
+    """A rate limit as Flask-Limiter reads it: "10 per minute", "5/second;100/hour"."""
+    try:
+        if parse_many(text):
+            return text
+    except ValueError:
+        pass
+    raise ValueError('a rate such as "10 per minute"')
 
 
-def database_url(instance_path: str) -> str:
-    """DATABASE_URL, accepting the `postgres://` form that hosting providers hand out."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return f"sqlite:///{Path(instance_path) / 'stores.db'}"
+def storage_uri(text: str) -> str:
+    if urlsplit(text).scheme not in ("memory", "redis", "rediss", "redis+sentinel", "valkey"):
+        raise ValueError("memory:// or a redis:// URL")
+    return text
+
+
+def database_url(text: str) -> str:
+    """A SQLAlchemy URL, accepting the `postgres://` form that hosting providers hand out;
+    empty means the SQLite file in the instance folder (from_environment fills it in)."""
     for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
+        if text.startswith(prefix):
+            text = "postgresql+psycopg://" + text.removeprefix(prefix)
+    try:
+        if text:
+            make_url(text)
+    except ArgumentError:
+        raise ValueError("a database URL such as postgresql+psycopg://user@host/db") from None
+    return text
+
+
+def secret(text: str) -> str:
+    """An HS256 key nobody could guess. Empty: a random key made in the instance folder."""
+    if text and weakness(text):
+        raise ValueError(f"{SECRET_RULE} (it is {weakness(text)})")
+    return text
+
+
+SECRET_RULE = (
+    f"at least {MIN_SECRET_BYTES} bytes of at least {MIN_SECRET_DISTINCT} different "
+    "characters, without whitespace at either end"
+)
+
+
+def weakness(key: str) -> str | None:
+    """Why a key could be guessed (too short, one character repeated, padding), or None."""
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return f"shorter than {MIN_SECRET_BYTES} bytes"
+    if len(set(key)) < MIN_SECRET_DISTINCT:
+        return f"made of fewer than {MIN_SECRET_DISTINCT} different characters"
+    if key != key.strip():
+        return "padded with whitespace"
+    return None
+
+
+def secret_list(text: str) -> list[str]:
+    """Comma-separated keys (blanks ignored), each held to JWT_SECRET_KEY's rule."""
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    for number, key in enumerate(keys, 1):
+        if weakness(key):
+            raise ValueError(f"keys of {SECRET_RULE}: key #{number} is {weakness(key)}")
+    return keys
+
+
+def origins(text: str) -> list[str]:
+    """`*` alone, or origins as a browser sends them: scheme://host[:port], no path."""
+    entries = [entry.strip() for entry in text.split(",")]
+    if entries == ["*"]:
+        return entries
+    for entry in entries:
+        if not is_origin(entry):
+            raise ValueError(
+                f"`*` alone or origins like https://app.example (no path, no trailing "
+                f"slash, no `*` among them; {entry!r} is not one)"
+            )
+    return entries
+
+
+def is_origin(entry: str) -> bool:
+    try:
+        parts = urlsplit(entry)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and port_ok
+        and f"{parts.scheme}://{parts.netloc}" == entry
+        and "@" not in parts.netloc
+    )
+
+
+class Setting(NamedTuple):
+    parse: Callable[[str], Any]
+    default: str
+    shown: bool = True  # False for secrets: an error never prints them
+
+
+# Every variable read from the environment: its parser and its default (README: Settings).
+ENVIRONMENT: dict[str, Setting] = {
+    "DATABASE_URL": Setting(database_url, ""),
+    "JWT_SECRET_KEY": Setting(secret, "", shown=False),
+    "JWT_PREVIOUS_SECRET_KEYS": Setting(secret_list, "", shown=False),
+    "JWT_ACCESS_TOKEN_EXPIRES": Setting(seconds, "900"),
+    "JWT_REFRESH_TOKEN_EXPIRES": Setting(seconds, "2592000"),
+    "JWT_REFRESH_GRACE_SECONDS": Setting(seconds_or_off, "10"),
+    "JWT_COOKIE_SECURE": Setting(flag, "true"),
+    "CORS_ORIGINS": Setting(origins, "*"),
+    "RATELIMIT_LOGIN_FAILURES": Setting(rate, "10 per minute"),
+    "RATELIMIT_LOGIN_FAILURES_PER_CLIENT": Setting(rate, "100 per minute"),
+    "RATELIMIT_REGISTER": Setting(rate, "30 per minute"),
+    "MAX_SESSIONS_PER_USER": Setting(count, "50"),
+    "RATELIMIT_STORAGE_URI": Setting(storage_uri, "memory://"),
+    "REDIS_TIMEOUT": Setting(timeout, "1"),
+    "PROXY_COUNT": Setting(count_or_none, "0"),
+    "DATABASE_TIMEOUT": Setting(timeout, "5"),
+}
+
+
+def parse(name: str, text: str) -> Any:
+    """One variable through its parser; a refusal becomes one line naming all three."""
+    setting = ENVIRONMENT[name]
+    text = text.strip() if setting.shown else text  # a secret's padding is its parser's
+    try:
+        return setting.parse(text)
+    except ValueError as error:
+        given = f", got {text!r}" if setting.shown else ""
+        raise SettingError(f"{name} must be {error}{given}") from None
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Every ENVIRONMENT variable, parsed; unset takes the default (set but empty does
+    not: `JWT_ACCESS_TOKEN_EXPIRES=` is a mistake, not a wish for 900)."""
+    return {
+        name: parse(name, environ.get(name, setting.default))
+        for name, setting in ENVIRONMENT.items()
+    }
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """The app's settings: CONSTANTS, then the environment mapped onto the libraries' names."""
+    load_dotenv()  # `.env` for gunicorn too; never overrides the real environment
+    env = read_environment(os.environ)
+    url, redis_timeout = env.pop("DATABASE_URL"), env.pop("REDIS_TIMEOUT")
+    return (
+        CONSTANTS
+        | env
+        | {
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{Path(instance_path) / 'stores.db'}",
+            "JWT_SECRET_KEY": env["JWT_SECRET_KEY"] or instance_secret(instance_path),
+            # A Redis that stops answering costs a request at most this, then the limiter
+            # falls back to memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+            "RATELIMIT_STORAGE_OPTIONS": {
+                "socket_connect_timeout": redis_timeout,
+                "socket_timeout": redis_timeout,
+            },
+        }
+    )
 
 
 def instance_secret(instance_path: str) -> str:
@@ -64,106 +283,36 @@ def instance_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-def from_environment(instance_path: str) -> dict:
-    load_dotenv()  # `.env` for gunicorn too; never overrides the real environment
-    return {
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or instance_secret(instance_path),
-        "JWT_ACCESS_TOKEN_EXPIRES": _seconds("JWT_ACCESS_TOKEN_EXPIRES", 900),
-        "JWT_REFRESH_TOKEN_EXPIRES": _seconds("JWT_REFRESH_TOKEN_EXPIRES", 2_592_000),
-        # A tab that refreshes with the token another tab has just traded in, this many
-        # seconds after that refresh, still gets a pair (security/sessions.py); 0 = never.
-        "JWT_REFRESH_GRACE_SECONDS": _seconds("JWT_REFRESH_GRACE_SECONDS", 10, zero=True),
-        # Keys that verify but never sign, so a rotated key logs nobody out (docs/jwt.md).
-        "JWT_PREVIOUS_SECRET_KEYS": os.environ.get("JWT_PREVIOUS_SECRET_KEYS", ""),
-        "JWT_ALGORITHM": "HS256",
-        "JWT_DECODE_ALGORITHMS": ["HS256"],
-        # The header first: a request with a valid Bearer token never looks at cookies,
-        # so a stale cookie or a missing CSRF value cannot break it.
-        "JWT_TOKEN_LOCATION": ["headers", "cookies"],
-        # Cookie mode (POST /login?cookies=true, security/cookies.py): HttpOnly token
-        # cookies, readable CSRF cookies, double submit in X-CSRF-TOKEN on every write.
-        "JWT_COOKIE_CSRF_PROTECT": True,
-        "JWT_CSRF_CHECK_FORM": False,  # the header only: a cross-site form cannot set one
-        "JWT_COOKIE_SECURE": _flag("JWT_COOKIE_SECURE", True),  # false: local http only
-        "JWT_COOKIE_SAMESITE": "Lax",
-        "JWT_SESSION_COOKIE": False,  # kept across browser restarts, as the tokens are
-        "JWT_REFRESH_COOKIE_PATH": "/refresh",  # the one endpoint that reads it
-        "MAX_CONTENT_LENGTH": MiB,
-        "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
-        "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "10 per minute"),
-        "RATELIMIT_LOGIN_FAILURES_PER_CLIENT": os.environ.get(
-            "RATELIMIT_LOGIN_FAILURES_PER_CLIENT", "100 per minute"
-        ),
-        "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "30 per minute"),
-        # Live login sessions a user may hold; a login past it ends the oldest.
-        "MAX_SESSIONS_PER_USER": _count("MAX_SESSIONS_PER_USER", 50),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        # A Redis that stops answering costs a request at most these seconds, then the
-        # limiter falls back to memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
-        "RATELIMIT_STORAGE_OPTIONS": {
-            "socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
-            "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
-        },
-        # Proxies in front whose X-Forwarded-For is trusted: 0 = clients connect directly.
-        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
-        # Seconds PostgreSQL may take: statement_timeout on the server, and (plus a margin)
-        # the client-side deadline on a checked-out connection (db.init_deadline).
-        "DATABASE_TIMEOUT": float(os.environ.get("DATABASE_TIMEOUT", 5)),
-        # OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
-        "ARGON2_MEMORY_COST": 19_456,
-        "ARGON2_TIME_COST": 2,
-        "API_TITLE": "Stores REST API",
-        "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "/swagger-ui",
-        "OPENAPI_SWAGGER_UI_URL": "/swagger-ui-assets/",
-        # The tokens pasted into Authorize survive a page reload (kept in localStorage).
-        "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True},
-        "PROPAGATE_EXCEPTIONS": False,
-    }
-
-
-def finalize(config) -> None:
-    """Settings that depend on others, then refuse a secret that could be brute-forced."""
+def finalize(config: MutableMapping[str, Any]) -> None:
+    """Settings that depend on others, and the rules again for values a test or a config
+    file passed to create_app() directly (strings are parsed as the environment's are)."""
+    for name in ("JWT_PREVIOUS_SECRET_KEYS", "CORS_ORIGINS"):
+        if isinstance(config[name], str):
+            config[name] = parse(name, config[name])
+        else:
+            config[name] = parse(name, ",".join(config[name]))
+    if weakness(str(config["JWT_SECRET_KEY"])):
+        raise SettingError(
+            f"JWT_SECRET_KEY must be {SECRET_RULE} (it is "
+            f"{weakness(str(config['JWT_SECRET_KEY']))}); unset it to have a random key "
+            "made in the instance folder."
+        )
+    if isinstance(config["JWT_REFRESH_GRACE_SECONDS"], int | float):
+        config["JWT_REFRESH_GRACE_SECONDS"] = timedelta(seconds=config["JWT_REFRESH_GRACE_SECONDS"])
     config.setdefault("DATABASE_DEADLINE", config["DATABASE_TIMEOUT"] + 2)
     config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
         engine_options(config["SQLALCHEMY_DATABASE_URI"], config["DATABASE_TIMEOUT"]),
     )
-    if len(str(config["JWT_SECRET_KEY"]).encode()) < MIN_SECRET_BYTES:
-        raise RuntimeError(
-            f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; "
-            "unset it to have a random key made in the instance folder."
-        )
-    config["JWT_PREVIOUS_SECRET_KEYS"] = previous_keys(config["JWT_PREVIOUS_SECRET_KEYS"])
-    if isinstance(config["JWT_REFRESH_GRACE_SECONDS"], int | float):
-        config["JWT_REFRESH_GRACE_SECONDS"] = timedelta(seconds=config["JWT_REFRESH_GRACE_SECONDS"])
 
 
-def previous_keys(value: str | list | tuple) -> list[str]:
-    """JWT_PREVIOUS_SECRET_KEYS as a list: a comma-separated string (blanks ignored)
-    or, from a test or a config file, a list. Each is held to JWT_SECRET_KEY's rule."""
-    keys = value.split(",") if isinstance(value, str) else list(value)
-    keys = [key.strip() for key in keys if key.strip()]
-    for number, key in enumerate(keys, 1):
-        if len(key.encode()) < MIN_SECRET_BYTES:
-            raise RuntimeError(
-                f"JWT_PREVIOUS_SECRET_KEYS: key #{number} is shorter than "
-                f"{MIN_SECRET_BYTES} bytes; every key, old or new, must be at least that long."
-            )
-    return keys
-
-
-def engine_options(url: str, timeout: float = 5) -> dict:
+def engine_options(url: str, timeout: float = 5) -> dict[str, Any]:
     if not url.startswith("postgresql"):
         return {}  # a SQLite file has no server to restart: nothing to ping
     ms = int(timeout * 1000)
     return {
         # A pooled connection that died with a database restart: the session's checkouts
-        # ping it away inside their deadline (db.init_deadline), reads retry (db.read).
+        # ping it away inside their deadline (connections.py), reads retry (read()).
         "connect_args": {
             # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
             "connect_timeout": 3,
