@@ -7,10 +7,11 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
+import connections
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
-from db import db, init_deadline, migrate
+from db import db, migrate
 from web import cors, demo, errors, openapi, protocol, requestlog
 from web.json import OrjsonProvider
 
@@ -28,7 +29,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db)
-    init_deadline(app)
+    connections.init_app(app)  # deadlines on pooled connections
     cors.init_app(app)
     api = Api(app, spec_kwargs=openapi.SPEC_KWARGS)
     resources.register(app, api)

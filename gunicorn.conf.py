@@ -6,7 +6,7 @@ threads, 32 connections, 6 s through nginx, 2 workers on 2 shared cores, SQLite:
 GET /health 1307 req/s (sync) vs 1256 (gthread, 4 threads); GET /store 798 vs 542 req/s,
 p-max latency 89 ms vs 189 ms: the app is CPU-bound (JSON, argon2), so threads only
 contend for the GIL. Slow clients are nginx's to wait for, and a hung database is bounded
-by db.init_deadline, so neither is a reason for threads.
+by connections.init_app, so neither is a reason for threads.
 """
 
 import gc

@@ -9,7 +9,7 @@ from flask_jwt_extended import JWTManager, create_access_token, create_refresh_t
 from flask_jwt_extended.exceptions import CSRFError
 from sqlalchemy import Row, bindparam, select
 
-from db import read
+from connections import read
 from models import LoginSession, User
 from security.cookies import csrf_failed
 from security.errors import auth_error, token_revoked

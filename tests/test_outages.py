@@ -249,7 +249,7 @@ def test_hung_database_answers_503_within_a_bound_and_recovers(tmp_path):
 def test_database_restart_costs_no_get_an_error():
     """Every pooled connection closed under gunicorn's workers, as a PostgreSQL restart
     closes them: the public and authenticated GETs that follow all answer 200 (a read
-    runs once more on a fresh connection, db.read), and so do writes (their checkout
+    runs once more on a fresh connection, connections.read), and so do writes (their checkout
     pings first), on every worker, after each of several restarts."""
     from tests.server import Server, empty, flask, server_env
 

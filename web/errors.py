@@ -88,7 +88,7 @@ def vanished(_error: StaleDataError):
 
 def database_unavailable(error: OperationalError):
     """The database is down or unreachable: tell clients to come back, don't crash.
-    The pool reconnects by itself once the database returns (db.read, db.init_deadline)."""
+    The pool reconnects by itself once the database returns (connections.py)."""
     current_app.logger.warning("Database unavailable: %s", error.orig.__class__.__name__)
     db.session.rollback()
     body = {

@@ -10,7 +10,7 @@ NESTED_LIMIT rows of each parent. Adding a field to a schema adds it here too.
 Why not ORM objects dumped by marshmallow: one page of 100 stores x 20 items built
 2,100 objects and read every attribute a second time, about 35 ms a request against
 6 ms for rows (bench/README.md). The statements run with bound parameters on a plain
-connection (db.read), so SQLAlchemy reuses their compiled form.
+connection (connections.read), so SQLAlchemy reuses their compiled form.
 """
 
 from collections import defaultdict
@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import RelationshipProperty
 
-from db import read
+from connections import read
 from models import Item, Store, Tag, items_tags
 from schemas import MAX_ID, NESTED_LIMIT, ItemSchema, StoreSchema, TagSchema
 from web.lists import fetch
