@@ -8,112 +8,22 @@ document has separate request and response schemas and no read-only field ever a
 in a request body (Postman's converter and Swagger UI would send it back: 422).
 Every field carries a realistic `example`, which Swagger UI and Postman show and send."""
 
-import re
-import unicodedata
-
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from models.user import KEY_LENGTH, username_key
+from validation.bounds import MAX_ID, MAX_PAGE_SIZE, NESTED_LIMIT, PAGE_SIZE
+from validation.fields import (
+    Name,
+    Price,
+    description_field,
+    dump_only,
+    id_field,
+    nested_list,
+    password_to_check,
+    password_to_set,
+)
+from validation.validators import NO_NUL_PATTERN, Username, no_nul
 
-MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
-PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # rows a list returns: default and most
-
-
-# The rules below as regular expressions, for the OpenAPI document: validators and
-# fuzzers (tests/test_schemathesis.py) read `pattern`, and tests/test_openapi.py checks
-# that pattern and validators agree. Every such field also has an `example`, which
-# Swagger UI and Postman use before any pattern (tests/test_browser.py), so they never
-# show strings generated from it.
-NO_NUL_PATTERN = r"^[^\x00]*$"
-# Whitespace spelled out (Python's str.isspace set), not `\s`, which means different
-# characters to Python and to JavaScript (Swagger UI) and JSON Schema tools.
-SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# `(?![\s\S])` ends the string: `$` would also match before a final newline in Python.
-NAME_PATTERN = rf"^[^{SPACE}\x00]([^\x00]*[^{SPACE}\x00])?(?![\s\S])"
-
-
-def no_nul(value: str) -> None:
-    """PostgreSQL text cannot hold NUL (0x00): refuse it with 422 rather than fail with 500."""
-    if "\x00" in value:
-        raise ValidationError("Must not contain NUL characters.")
-
-
-EDGE_SPACE = re.compile(rf"^[{SPACE}]|[{SPACE}]\Z")
-
-
-def trimmed(value: str) -> None:
-    """A name with leading or trailing whitespace would be a second name that reads the
-    same (and one of only whitespace, no name at all)."""
-    if EDGE_SPACE.search(value):
-        raise ValidationError("Must not start or end with whitespace.")
-
-
-class Name(fields.Str):
-    """A store, item or tag name: 1 to 80 characters, NFC-normalized on load (so `Café`
-    typed with a combining accent is the same name as the precomposed one), no NUL and
-    no leading or trailing whitespace."""
-
-    def __init__(self, example: str, **kwargs):
-        description = (
-            "1 to 80 characters, without NUL and without leading or trailing whitespace; "
-            "stored in Unicode NFC form."
-        )
-        super().__init__(
-            required=True,
-            validate=[validate.Length(min=1, max=80), no_nul, trimmed],
-            metadata={"example": example, "description": description, "pattern": NAME_PATTERN},
-            **kwargs,
-        )
-
-    def deserialize(self, value, attr=None, data=None, **kwargs):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFC", value)
-        return super().deserialize(value, attr, data, **kwargs)
-
-
-class Price(fields.Float):
-    """A JSON number (never a string such as "15.99", never true/false), at least 0."""
-
-    def __init__(self, **kwargs):
-        super().__init__(
-            required=True,
-            validate=validate.Range(min=0),
-            metadata={"example": 15.99},
-            **kwargs,
-        )
-
-    def deserialize(self, value, attr=None, data=None, **kwargs):
-        if isinstance(value, str | bool):
-            raise ValidationError("Not a valid number.")
-        return super().deserialize(value, attr, data, **kwargs)
-
-
-def id_field(**kwargs) -> fields.Int:
-    """An id in a JSON body: a JSON integer (1.5, "1" and true are refused: strict)."""
-    kwargs.setdefault("metadata", {"example": 1})
-    return fields.Int(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-def dump_only(schema: type[Schema]) -> tuple[str, ...]:
-    """The fields of a representation that a request never carries: exclude them to
-    derive its request body."""
-    return tuple(name for name, field in schema().fields.items() if field.dump_only)
-
-
-NESTED_LIMIT = 100
-
-
-def nested_list(schema: type[Schema], rest: str) -> fields.List:
-    """A nested array, cut to its first NESTED_LIMIT rows by id (web/reads.py cuts it)."""
-    return fields.List(
-        fields.Nested(schema),
-        dump_only=True,
-        metadata={
-            "maxItems": NESTED_LIMIT,
-            "description": f"At most the first {NESTED_LIMIT}, ordered by id. An array of "
-            f"exactly {NESTED_LIMIT} may have been cut; the rest: {rest}.",
-        },
-    )
+__all__ = ["MAX_ID", "NESTED_LIMIT"]  # for the row reads, which cut lists as these do
 
 
 class PlainStoreSchema(Schema):
@@ -144,12 +54,7 @@ class StoreCreateSchema(StoreSchema):
 
 
 class ItemSchema(PlainItemSchema):
-    description = fields.Str(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(max=500),
-        metadata={"example": "Solid oak, seats one."},
-    )
+    description = description_field("Solid oak, seats one.")
     store = fields.Nested(PlainStoreSchema, dump_only=True)
     tags = nested_list(PlainTagSchema, "GET /store/{store id}/tag lists all the store's tags")
 
@@ -230,63 +135,7 @@ class TagAndItemSchema(Schema):
     tag = fields.Nested(TagSchema)
 
 
-# What a username must not contain: control and format (zero-width, bidi, soft hyphen)
-# characters, line and paragraph separators (Unicode categories Cc, Cf, Zl, Zp, as of
-# Python's Unicode database: tests/test_usernames.py checks they agree; lone surrogates
-# never get this far, web/json.py refuses them),
-# and what shows nothing yet is no format character: the combining grapheme joiner,
-# Hangul fillers, Khmer inherent vowels, Mongolian and other variation selectors, the
-# blank Braille pattern.
-UNSEEN_RANGES = [
-    (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),
-    (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E),
-    (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF),
-    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
-    (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
-    (0xE0020, 0xE007F),
-]  # fmt: skip
-INVISIBLE_RANGES = [
-    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F),
-    (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0),
-    (0xE0100, 0xE01EF),
-]  # fmt: skip
-
-
-def escaped(code: int) -> str:
-    """A code point in the pattern: a \\uXXXX escape, which JSON Schema's (ECMA) regexes
-    and Python's read alike; beyond the BMP, which ECMA cannot escape, the character."""
-    return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
-
-
-UNSEEN = "".join(
-    escaped(first) + (f"-{escaped(last)}" if last > first else "")
-    for first, last in UNSEEN_RANGES + INVISIBLE_RANGES
-)
-
-
-class Username(validate.Regexp):
-    """A username people can read and retype: none that differs from another only in
-    what cannot be seen: whitespace around it (or nothing but whitespace), control or
-    invisible characters. One pattern, so the OpenAPI document says it too. Case and
-    Unicode forms are username_key's business (unique in the database)."""
-
-    def __init__(self):
-        super().__init__(
-            rf"^[^{SPACE}{UNSEEN}](?:[^{UNSEEN}]*[^{SPACE}{UNSEEN}])?(?![\s\S])",
-            error="Must not start or end with whitespace, or contain control or "
-            "invisible characters.",
-        )
-
-    def __call__(self, value: str) -> str:
-        no_nul(value)  # the message every other field gives
-        super().__call__(value)
-        if len(username_key(value)) > KEY_LENGTH:
-            raise ValidationError(f"Must be at most {KEY_LENGTH} characters once normalized.")
-        return value
-
-
 USERNAME = {"example": "alice"}
-PASSWORD = {"example": "correct horse battery"}
 TOKEN = {"example": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig"}
 
 
@@ -302,11 +151,7 @@ class UserCreateSchema(UserSchema):
     class Meta:
         exclude = dump_only(UserSchema)
 
-    password = fields.Str(
-        required=True,
-        validate=validate.Length(min=8, max=128),
-        metadata=PASSWORD | {"description": "8 to 128 characters."},
-    )
+    password = password_to_set()
 
 
 class LoginSchema(Schema):
@@ -316,18 +161,12 @@ class LoginSchema(Schema):
         validate=[validate.Length(max=80), no_nul],
         metadata=USERNAME | {"pattern": NO_NUL_PATTERN},
     )
-    password = fields.Str(required=True, validate=validate.Length(max=128), metadata=PASSWORD)
+    password = password_to_check()
 
 
 class PasswordChangeSchema(Schema):
-    current_password = fields.Str(
-        required=True, validate=validate.Length(max=128), metadata=PASSWORD
-    )
-    new_password = fields.Str(
-        required=True,
-        validate=validate.Length(min=8, max=128),
-        metadata={"example": "a longer correct horse"},
-    )
+    current_password = password_to_check()
+    new_password = password_to_set("a longer correct horse")
 
 
 class LoginQuerySchema(Schema):
@@ -373,18 +212,6 @@ class CookieTokensSchema(Schema):
             "example": "5ba3b203-8f0e-4a8e-b1d5-2c7d9e4f6a02",
         },
     )
-
-
-SET_COOKIE = {
-    "Set-Cookie": {
-        "description": "Cookie mode only: access_token_cookie and refresh_token_cookie "
-        "(HttpOnly, SameSite=Lax, Secure; the refresh cookie on Path=/refresh), "
-        "csrf_access_token and csrf_refresh_token (readable by the page)",
-        "schema": {"type": "string"},
-    }
-}
-# A token response is one or the other; the views return it as a Response already.
-TOKEN_RESPONSE = {"oneOf": [TokensSchema, CookieTokensSchema]}
 
 
 SESSION_ID = {

@@ -9,8 +9,6 @@ from flask_smorest.error_handler import ErrorSchema
 from db import db
 from models import User
 from schemas import (
-    SET_COOKIE,
-    TOKEN_RESPONSE,
     AuthErrorSchema,
     CredentialsErrorSchema,
     LoginQuerySchema,
@@ -29,6 +27,7 @@ from security.sessions import end_all_sessions, end_session, log_in, rotate_or_e
 from security.tokens import NO_STORE_DOC, issue_tokens
 from web.bodies import Blueprint
 from web.errors import conflict_example, example
+from web.openapi import SET_COOKIE, TOKEN_RESPONSE
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
 

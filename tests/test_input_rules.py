@@ -68,3 +68,43 @@ def test_item_and_tag_names_are_normalized_too(client, owner, store):
     assert tag.json["name"] == "Caf\u00e9"
     again = client.post(f"/store/{store['id']}/tag", json={"name": "Caf\u00e9"}, headers=owner)
     assert again.status_code == 400
+
+
+CONTROL = [chr(c) for c in range(0x20)] + ["\x7f"]
+CONTROL_ERROR = "Must not contain control characters."
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x7f"])
+def test_control_characters_in_names_are_refused(client, owner, store, char):
+    sid = store["id"]
+    for path, body in [
+        ("/store", {"name": f"Corner{char}Shop"}),
+        ("/item", {"name": f"Cha{char}ir", "price": 1, "store_id": sid}),
+        (f"/store/{sid}/tag", {"name": f"Fur{char}niture"}),
+    ]:
+        response = client.post(path, json=body, headers=owner)
+        assert CONTROL_ERROR in field_errors(response, "name"), path
+
+
+@pytest.mark.parametrize("char", sorted(set(CONTROL) - {"\n", "\t"}))
+def test_control_characters_in_a_description_are_refused_post_and_put(client, owner, store, char):
+    """A NUL was a 500 on PostgreSQL (its text cannot hold one) and stored on SQLite."""
+    body = {"name": "Lamp", "price": 1, "store_id": store["id"], "description": f"a{char}b"}
+    assert field_errors(client.post("/item", json=body, headers=owner), "description") == [
+        CONTROL_ERROR
+    ]
+    item = make_item(client, owner, store["id"])
+    response = client.put(f"/item/{item['id']}", json={"description": f"a{char}"}, headers=owner)
+    assert field_errors(response, "description") == [CONTROL_ERROR]
+
+
+def test_newline_and_tab_are_part_of_a_description(client, owner, store):
+    body = {"name": "Lamp", "price": 1, "store_id": store["id"], "description": "Oak\n\tseats one"}
+    response = client.post("/item", json=body, headers=owner)
+    assert response.status_code == 201 and response.json["description"] == "Oak\n\tseats one"
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x7f"])
+def test_control_characters_in_a_username_are_refused(client, char):
+    response = client.post("/register", json={"username": f"al{char}ice", "password": "x" * 12})
+    assert field_errors(response, "username")

@@ -131,19 +131,28 @@ def test_every_pattern_agrees_with_its_validator():
     validators that enforce them must accept exactly the strings the pattern does."""
     from marshmallow import ValidationError
 
-    from schemas import NAME_PATTERN, no_nul, trimmed
+    from validation.validators import (
+        DESCRIPTION_PATTERN,
+        NAME_PATTERN,
+        no_control_but_lines,
+        plain_name,
+    )
 
-    def valid(value: str) -> bool:
+    def valid(value: str, validator) -> bool:
         try:
-            no_nul(value)
-            trimmed(value)
+            validator(value)
         except ValidationError:
             return False
         return True
 
     samples = ["a", "a b", "Café", " a", "a ", "\t \n", "a\x00b", "a\n", "\u3000a", "a\x1c", "x"]
     samples += [chr(c) + "a" for c in range(0x3100)] + ["a" + chr(c) for c in range(0x3100)]
-    assert all(bool(re.search(NAME_PATTERN, s)) == valid(s) for s in samples)
+    samples += ["a" + chr(c) + "b" for c in range(0x100)]
+    for pattern, validator in (
+        (NAME_PATTERN, plain_name),
+        (DESCRIPTION_PATTERN, no_control_but_lines),
+    ):
+        assert all(bool(re.search(pattern, s)) == valid(s, validator) for s in samples), pattern
 
 
 def test_refresh_has_its_own_security_scheme(client):

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from schemas import UNSEEN_RANGES, Username
 from tests.conftest import PASSWORD, decode
 from tests.server import BIN, ROOT, empty, flask, server_env
+from validation.unicode import UNSEEN_RANGES
+from validation.validators import Username
 
 FULL_BOB = "\uff22\uff2f\uff22"
 TAKEN = {"code": 409, "status": "Conflict", "message": "A user with that username already exists."}

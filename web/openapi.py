@@ -5,6 +5,7 @@ from flask import Flask, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import UnprocessableEntity
 
+from schemas import CookieTokensSchema, TokensSchema
 from web.bodies import not_json
 from web.errors import example
 
@@ -139,3 +140,17 @@ def init_app(app: Flask, api: Api) -> None:
     app.view_functions[SPEC_ENDPOINT] = spec_with_server
     for name, status in COMPONENT_RESPONSES.items():
         with_example(api.spec.components.responses[name], status)
+
+
+# --- Fragments of the token responses (from schemas.py) ------------------------------
+
+SET_COOKIE = {
+    "Set-Cookie": {
+        "description": "Cookie mode only: access_token_cookie and refresh_token_cookie "
+        "(HttpOnly, SameSite=Lax, Secure; the refresh cookie on Path=/refresh), "
+        "csrf_access_token and csrf_refresh_token (readable by the page)",
+        "schema": {"type": "string"},
+    }
+}
+# A token response is one or the other; the views return it as a Response already.
+TOKEN_RESPONSE = {"oneOf": [TokensSchema, CookieTokensSchema]}
