@@ -25,7 +25,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     config.finalize(app.config)
     if app.config["PROXY_COUNT"]:  # trust X-Forwarded-For/-Proto from our own proxies only
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db)

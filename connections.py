@@ -91,10 +91,10 @@ class Watchdog:
 
     INTERVAL = 0.25
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.armed: dict[int, tuple[float, object]] = {}
         self.lock = threading.Lock()
-        self.pid = None
+        self.pid: int | None = None
 
     def arm(self, dbapi_connection, seconds: float) -> None:
         if self.pid != os.getpid():

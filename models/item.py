@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import db
+from db import Model
 from models.item_tag import items_tags
 
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from models.tag import Tag
 
 
-class Item(db.Model):
+class Item(Model):
     __tablename__ = "items"
     # (store_id, id) serves a store's list walked by id: `store_id = ? AND id > ?`.
     __table_args__ = (

@@ -3,7 +3,7 @@ import time
 from sqlalchemy import BigInteger, Double, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import db
+from db import Model
 
 USER_AGENT_LENGTH = 200  # enough to tell devices apart; a longer header is cut
 IP_LENGTH = 45  # the longest IPv6 text form
@@ -13,7 +13,7 @@ def unix_now() -> int:
     return int(time.time())
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One password login (a device) and every token refreshed from it.
 
     Tokens carry the session's id in their `sid` claim. A token is revoked exactly

@@ -5,14 +5,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import db
+from db import Model
 
 if TYPE_CHECKING:
     from models.item import Item
     from models.tag import Tag
 
 
-class Store(db.Model):
+class Store(Model):
     __tablename__ = "stores"
 
     id: Mapped[int] = mapped_column(primary_key=True)

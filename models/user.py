@@ -3,7 +3,7 @@ import unicodedata
 from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from db import db
+from db import Model
 
 KEY_LENGTH = 255  # NFKC and case folding can make a name longer: "ß" is "ss"
 
@@ -15,7 +15,7 @@ def username_key(username: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
 
 
-class User(db.Model):
+class User(Model):
     """An account; the classic course's table and columns (id, username, password,
     is_admin), so its users carry over, plus the unique `username_key` that makes two
     usernames differing only in case or Unicode form one username."""

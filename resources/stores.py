@@ -1,11 +1,13 @@
 """Stores: anyone may read them; a logged-in user creates one and owns it."""
 
+from typing import cast
+
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 
 from db import db
 from models import Store
@@ -58,7 +60,8 @@ class StoreById(MethodView):
         """Delete a store (owner, fresh token) with its items, tags and links"""
         check_owner(db.session.get(Store, store_id) or abort(404))
         # Its items, tags and links go with it (ON DELETE CASCADE); 404 if it went first.
-        if db.session.execute(delete(Store).where(Store.id == store_id)).rowcount == 0:
+        deleted = db.session.execute(delete(Store).where(Store.id == store_id))
+        if cast(CursorResult, deleted).rowcount == 0:
             abort(404)
         db.session.commit()
         return {"message": "Store deleted"}

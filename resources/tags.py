@@ -1,10 +1,13 @@
 """Tags belong to a store and label that store's items."""
 
+from collections.abc import Callable
+from typing import cast
+
 from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
-from sqlalchemy import delete, exists
+from sqlalchemy import CursorResult, delete, exists
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import db
@@ -27,7 +30,8 @@ def delete_if_unused(tag_id: int) -> bool:
     write lock, on PostgreSQL it runs after owned(Tag, lock=True), so a link racing it
     either committed first (and is seen) or waits and then finds no tag."""
     in_use = exists().where(items_tags.c.tag_id == tag_id)
-    return db.session.execute(delete(Tag).where(Tag.id == tag_id, ~in_use)).rowcount == 1
+    deleted = db.session.execute(delete(Tag).where(Tag.id == tag_id, ~in_use))
+    return cast(CursorResult, deleted).rowcount == 1
 
 
 @blp.route("/store/<id:store_id>/tag")
@@ -130,7 +134,10 @@ def linkable(item_id: int, tag_id: int) -> tuple:
 
 
 # INSERT ... ON CONFLICT DO NOTHING, which both databases speak.
-INSERT_OR_IGNORE = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+INSERT_OR_IGNORE: dict[str, Callable[..., postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 def link(item_id: int, tag_id: int) -> None:
@@ -145,4 +152,4 @@ def link(item_id: int, tag_id: int) -> None:
 def unlink(item_id: int, tag_id: int) -> bool:
     """Remove the link; False if there was none (never linked, or a racing unlink won)."""
     link = (items_tags.c.item_id == item_id) & (items_tags.c.tag_id == tag_id)
-    return db.session.execute(delete(items_tags).where(link)).rowcount == 1
+    return cast(CursorResult, db.session.execute(delete(items_tags).where(link))).rowcount == 1

@@ -8,6 +8,7 @@ import click
 import jwt as pyjwt
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from jwt.types import Options
 from sqlalchemy import select
 
 from db import db
@@ -18,7 +19,7 @@ from security.passwords import hash_password
 from security.sessions import prune_expired_sessions
 from security.tokens import REQUIRED_CLAIMS
 
-NO_TIME_CHECKS = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+NO_TIME_CHECKS: Options = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
 
 
 @click.command("create-admin")

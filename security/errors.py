@@ -2,6 +2,8 @@
 the one exception to the API's {"code", "status", "message"} error shape, because
 clients of the classic course match on them."""
 
+from typing import NoReturn
+
 from flask import abort, jsonify
 
 INVALID_CREDENTIALS = {"message": "Invalid credentials."}
@@ -26,7 +28,7 @@ def token_revoked(*_):
     return auth_error(401, description="The token has been revoked.", error="token_revoked")
 
 
-def invalid_credentials():
+def invalid_credentials() -> NoReturn:
     abort(auth_error(401, **INVALID_CREDENTIALS))
 
 

@@ -8,7 +8,10 @@ unless they share a Redis. Only public Flask-Limiter API is used: the limits wra
 the registered view functions, and a request filter tells its per-request hook that
 every other endpoint is exempt before it resolves any limit (bench/README.md)."""
 
+from typing import Any, cast
+
 from flask import Flask, Response, current_app, request
+from flask.typing import RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -47,7 +50,7 @@ def init_app(app: Flask) -> None:
         # RATELIMIT_ENABLED=False: Flask-Limiter installs no hooks, so nothing would keep
         # this limiter alive for the views it wraps (they hold it weakly). Wrap nothing.
         return
-    failed = {
+    failed: dict[str, Any] = {
         "deduct_when": lambda response: response.status_code == 401,
         "error_message": LOGIN_LIMITED,
     }
@@ -75,5 +78,5 @@ def init_app(app: Flask) -> None:
     }
     for endpoint, decorators in limits.items():
         for limit in decorators:
-            app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+            app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))
     limiter.request_filter(lambda: request.endpoint not in limits)

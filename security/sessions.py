@@ -9,9 +9,10 @@ replay, a password change, user deletion, the user ending it (GET and DELETE
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 from flask import current_app, request
-from sqlalchemy import and_, case, delete, insert, literal, or_, select, update
+from sqlalchemy import CursorResult, and_, case, delete, insert, literal, or_, select, update
 
 from db import db
 from models import LoginSession, User, username_key
@@ -43,9 +44,9 @@ def log_in(username: str, password: str) -> tuple[User, LoginSession]:
     user = db.session.execute(
         select(User).where(User.username_key == username_key(username))
     ).scalar_one_or_none()
-    ok, new_hash = verify_password(password, user and user.password)
-    session = start_session(user, user.password) if ok else None
-    if session is None:
+    ok, new_hash = verify_password(password, user.password if user else None)
+    session = start_session(user, user.password) if ok and user else None
+    if user is None or session is None:
         invalid_credentials()
     if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
         user.password = new_hash
@@ -114,7 +115,7 @@ def prune_oldest_sessions(user_id: int, keep: str) -> int:
             sessions.c.id.not_in(newest),
         )
     )
-    return result.rowcount
+    return cast(CursorResult, result).rowcount
 
 
 def rotate_or_end(session_id: str, presented_jti: str) -> str | None:
@@ -213,7 +214,7 @@ def end_users_session(user_id: int, session_id: str) -> bool:
             LoginSession.expires_at >= int(time.time()),
         )
     )
-    return result.rowcount == 1
+    return cast(CursorResult, result).rowcount == 1
 
 
 def end_other_sessions(user_id: int, keep_id: str) -> int:
@@ -225,7 +226,7 @@ def end_other_sessions(user_id: int, keep_id: str) -> int:
             LoginSession.expires_at >= int(time.time()),
         )
     )
-    return result.rowcount
+    return cast(CursorResult, result).rowcount
 
 
 def prune_expired_sessions() -> int:
@@ -233,4 +234,4 @@ def prune_expired_sessions() -> int:
     result = db.session.execute(
         delete(LoginSession).where(LoginSession.expires_at < int(time.time()))
     )
-    return result.rowcount
+    return cast(CursorResult, result).rowcount

@@ -4,6 +4,7 @@ same rule as a pattern. Validators and fuzzers (tests/test_schemathesis.py) read
 field also has an `example`, which Swagger UI and Postman use before any pattern."""
 
 import re
+from typing import Any
 
 from marshmallow import ValidationError, validate
 
@@ -68,7 +69,7 @@ class Username(validate.Regexp):
             "invisible characters.",
         )
 
-    def __call__(self, value: str) -> str:
+    def __call__(self, value: Any) -> Any:  # Regexp's overloads: str (and bytes) in, out
         no_control(value)  # the message every other field gives
         super().__call__(value)
         if len(username_key(value)) > KEY_LENGTH:

@@ -43,8 +43,9 @@ def conflict_example(table: str) -> dict:
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     data = getattr(error, "data", None) or {}
-    body = {"code": error.code, "status": error.name}
-    message = data.get("message") or MESSAGES.get(error.code)
+    code = error.code or 500  # werkzeug's HTTPException subclasses all set one
+    body = {"code": code, "status": error.name}
+    message = data.get("message") or MESSAGES.get(code)
     if message is None and not isinstance(error, InternalServerError):
         message = error.description
     if message:
@@ -55,14 +56,14 @@ def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     headers = dict(error.get_headers())  # keeps Allow on 405, Retry-After on 429
     headers.pop("Content-Type", None)
     headers.update(data.get("headers") or {})
-    if error.code == 401:
+    if code == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return body, error.code, headers
+    return body, code, headers
 
 
 def integrity_error(error: IntegrityError):
     db.session.rollback()
-    conflict = CONFLICTS.get(_unique_violation_table(error))
+    conflict = CONFLICTS.get(_unique_violation_table(error) or "")
     status, message = conflict or (409, "That conflicts with data changed at the same time.")
     return {"code": status, "status": HTTP_STATUS_CODES[status], "message": message}, status
 

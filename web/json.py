@@ -27,8 +27,10 @@ def unique_keys(pairs: list[tuple]) -> dict:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"the key {twice!r} appears twice in one object")
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} appears twice in one object")
+            seen.add(key)
     return obj
 
 

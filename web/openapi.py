@@ -25,8 +25,8 @@ SECURITY_SCHEMES = {
         "description": "The `refresh_token` from POST /login; only POST /refresh takes it.",
     },
 }
-ACCESS_SECURITY = [{"bearerAuth": []}]
-REFRESH_SECURITY = [{"refreshAuth": []}]
+ACCESS_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+REFRESH_SECURITY: list[dict[str, list[str]]] = [{"refreshAuth": []}]
 
 DESCRIPTION = """\
 Stores, their items and tags, with users who log in and get JSON Web Tokens.

@@ -14,6 +14,7 @@ connection (connections.read), so SQLAlchemy reuses their compiled form.
 """
 
 from collections import defaultdict
+from typing import Any
 
 from flask_smorest import abort
 from marshmallow import Schema, fields
@@ -31,6 +32,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import RelationshipProperty
+from sqlalchemy.sql import ColumnElement
 
 from connections import read
 from models import Item, Store, Tag, items_tags
@@ -45,13 +47,16 @@ class Related:
         target = relation.mapper.local_table
         self.names = list(schema().dump_fields)
         columns = [target.c[name] for name in self.names]
+        self.key: Any  # a Column: its .key names it in an alias too
+        self.order: Any
+        self.join: tuple[tuple[Any, ColumnElement], ...]
         if relation.secondary is None:  # one-to-many: the target holds the parent's key
-            ((_, self.key),) = relation.local_remote_pairs
+            ((_, self.key),) = relation.local_remote_pairs or ()
             self.order, link = target.c.id, target
             self.join = ()
         else:  # many-to-many through an association table
             ((_, self.key),) = relation.synchronize_pairs
-            ((target_id, self.order),) = relation.secondary_synchronize_pairs
+            ((target_id, self.order),) = relation.secondary_synchronize_pairs or ()
             link = relation.secondary
             self.join = ((target, target_id == self.order),)
         self.link, self.columns = link, columns
@@ -90,7 +95,7 @@ class Related:
         ).order_by(self.order)
 
     def of(self, conn: Connection, ids: list[int]) -> defaultdict[int, list[dict]]:
-        groups = defaultdict(list)
+        groups: defaultdict[int, list[dict]] = defaultdict(list)
         if len(ids) == 1:
             result = conn.execute(self.of_one, {"id": ids[0]})
         elif ids:
@@ -131,7 +136,8 @@ class Shape:
                 self.objects.append((name, names))
                 columns += [nested_column(relation, n).label(f"{name}_{n}") for n in names]
             elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
-                self.lists.append((name, Related(mapper.relationships[name], field.inner.nested)))
+                nested = type(field.inner.schema)
+                self.lists.append((name, Related(mapper.relationships[name], nested)))
             else:
                 self.scalars.append(name)
         rows = select(*(table.c[name] for name in self.scalars), *columns)
@@ -220,7 +226,7 @@ ITEM_FILTERS = {
     "store_id": items.c.store_id == bindparam("store_id"),
     "tag_id": items.c.id.in_(TAGGED),
 }
-COMBINATIONS = ((), ("store_id",), ("tag_id",), ("store_id", "tag_id"))
+COMBINATIONS: tuple[tuple[str, ...], ...] = ((), ("store_id",), ("tag_id",), ("store_id", "tag_id"))
 ITEM_LISTS = {  # every combination of the filters, in ITEM_FILTERS' order
     names: ITEM.rows.where(*(ITEM_FILTERS[name] for name in names)) for names in COMBINATIONS
 }
