@@ -2,23 +2,24 @@
 # Each creates .venv and installs what it needs first.
 PYTHON ?= python3
 VENV ?= .venv
-REQUIREMENTS ?= requirements-dev.txt
+# What the venv installs: exact versions (`make lock` writes them from requirements*.txt).
+REQUIREMENTS ?= requirements-dev.lock
 PIP_OPTIONS ?=
 BIN := $(VENV)/bin
-# Written last, holding a hash of the requirements: a venv without it (Ctrl-C mid-install)
-# or with another hash (requirements changed) is rebuilt from scratch.
+# Written last, holding a hash of the lock file: a venv without it (Ctrl-C mid-install)
+# or with another hash (the lock changed) is rebuilt from scratch.
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test test-system lint format clean bench bench-scale serve
+.PHONY: venv lock run test test-system lint format clean bench bench-scale serve
 
 venv: $(STAMP)
 
 # flock: a second `make` waits for the first install instead of using a half-made venv.
 # The venv is built in place (console scripts hard-code its path, so no build-then-rename);
 # the stamp is what says it is complete.
-$(STAMP): requirements.txt $(REQUIREMENTS)
+$(STAMP): $(REQUIREMENTS)
 	@flock "$(VENV).lock" sh -ec '\
-	  want=$$(cat requirements.txt $(REQUIREMENTS) | sha256sum | cut -d" " -f1); \
+	  want=$$(sha256sum < $(REQUIREMENTS) | cut -d" " -f1); \
 	  if [ "$$(cat "$(STAMP)" 2>/dev/null)" = "$$want" ]; then touch "$(STAMP)"; exit 0; fi; \
 	  echo "== installing into $(VENV) (make clean starts over)"; \
 	  rm -rf "$(VENV)"; \
@@ -27,6 +28,21 @@ $(STAMP): requirements.txt $(REQUIREMENTS)
 	  echo "$$want" > "$(STAMP).tmp"; \
 	  mv "$(STAMP).tmp" "$(STAMP)"'
 
+# Exact versions: each requirements file installed alone into a fresh venv and frozen
+# (requirements.lock for production, requirements-dev.lock for make). Rerun it after
+# editing requirements*.txt; written whole or not at all, one run at a time.
+lock:
+	@flock "$(VENV).lock" sh -ec '\
+	  for pair in requirements.txt:requirements.lock requirements-dev.txt:requirements-dev.lock; do \
+	    in=$${pair%%:*}; out=$${pair#*:}; tmp=$$(mktemp -d); trap "rm -rf $$tmp" EXIT; \
+	    echo "== $$in -> $$out"; \
+	    $(PYTHON) -m venv "$$tmp"; \
+	    "$$tmp/bin/pip" install --quiet --disable-pip-version-check $(PIP_OPTIONS) -r "$$in"; \
+	    { echo "# make lock: the exact versions $$in resolved to; make installs these."; \
+	      "$$tmp/bin/pip" freeze --disable-pip-version-check; } > "$$out.tmp"; \
+	    mv "$$out.tmp" "$$out"; rm -rf "$$tmp"; \
+	  done'
+
 run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask run
@@ -34,6 +50,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -m "not system"
 
 # Tests whose point is time or load: floods, kills, outages, many-round races.

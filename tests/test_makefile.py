@@ -118,3 +118,67 @@ def test_requirements_change_rebuilds_and_a_rerun_installs_nothing(setup):
     requirements.write_text("tinypkg==2.0\n")
     assert "== installing" in finish(make(variables))
     assert usable(venv) == "2.0"
+
+
+def requirements(name: str) -> list:
+    """The requirements a file lists, following `-r` includes."""
+    from packaging.requirements import Requirement
+
+    found = []
+    for line in (ROOT / name).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            found += requirements(line.removeprefix("-r ").strip())
+        elif line:
+            found.append(Requirement(line))
+    return found
+
+
+def locked(name: str) -> dict[str, str]:
+    lines = (ROOT / name).read_text().splitlines()
+    pins = [line.split("==") for line in lines if line and not line.startswith("#")]
+    assert all(len(pin) == 2 for pin in pins), "a lock pins exact versions only"
+    return {canonical(package): version for package, version in pins}
+
+
+def canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
+def test_every_requirement_is_bounded_above(name):
+    """The next major (next minor for 0.x) is a new API: never taken without a look."""
+    from packaging.version import Version
+
+    for requirement in requirements(name):
+        lower = [s.version for s in requirement.specifier if s.operator == ">="]
+        upper = [s.version for s in requirement.specifier if s.operator == "<"]
+        assert lower and upper, f"{requirement} needs >= and < bounds"
+        low, high = Version(lower[0]), Version(upper[0])
+        if low.major == 0:  # 0.x: the next minor, say <0.48
+            assert high.major == 0 and high.micro == 0, requirement
+        else:  # the next major, say <4
+            assert high.minor == 0 and high.micro == 0, requirement
+
+
+@pytest.mark.parametrize(
+    ("requirements_file", "lock"),
+    [("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")],
+)
+def test_the_lock_pins_what_the_requirements_allow(requirements_file, lock):
+    """`make lock` is rerun after a requirements change: a stale lock fails here."""
+    pins = locked(lock)
+    for requirement in requirements(requirements_file):
+        name = canonical(requirement.name)
+        assert name in pins, f"{requirement.name} is not in {lock}: run make lock"
+        assert requirement.specifier.contains(pins[name]), f"{lock}: {name}=={pins[name]}"
+
+
+def test_argon2_comes_once_through_libpass():
+    names = [canonical(r.name) for r in requirements("requirements.txt")]
+    assert "argon2-cffi" not in names
+    assert "argon2" in next(
+        r.extras for r in requirements("requirements.txt") if r.name == "libpass"
+    )
