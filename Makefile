@@ -31,9 +31,10 @@ $(STAMP): $(REQUIREMENTS)
 # Exact versions: each requirements file installed alone into a fresh venv and frozen
 # (requirements.lock for production, requirements-dev.lock for make). Rerun it after
 # editing requirements*.txt; written whole or not at all, one run at a time.
+LOCKS ?= requirements.txt:requirements.lock requirements-dev.txt:requirements-dev.lock
 lock:
 	@flock "$(VENV).lock" sh -ec '\
-	  for pair in requirements.txt:requirements.lock requirements-dev.txt:requirements-dev.lock; do \
+	  for pair in $(LOCKS); do \
 	    in=$${pair%%:*}; out=$${pair#*:}; tmp=$$(mktemp -d); trap "rm -rf $$tmp" EXIT; \
 	    echo "== $$in -> $$out"; \
 	    $(PYTHON) -m venv "$$tmp"; \

@@ -182,3 +182,22 @@ def test_argon2_comes_once_through_libpass():
     assert "argon2" in next(
         r.extras for r in requirements("requirements.txt") if r.name == "libpass"
     )
+
+
+def test_make_lock_freezes_what_the_requirements_resolve_to(setup, tmp_path):
+    _, requirements, variables = setup
+    requirements.write_text("tinypkg>=1.0,<3\n")
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("stale\n")
+    locks = f"LOCKS={requirements}:{lock}"
+    process = subprocess.run(
+        [shutil.which("make"), "--no-print-directory", *variables, locks, "lock"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stdout + process.stderr
+    pins = [line for line in lock.read_text().splitlines() if not line.startswith("#")]
+    assert pins == ["tinypkg==2.0"]
+    assert not list(tmp_path.glob("*.tmp"))
