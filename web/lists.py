@@ -8,7 +8,7 @@ import json
 from urllib.parse import urlencode
 
 from flask import request
-from sqlalchemy import Column, Connection, Row, Select, func, select
+from sqlalchemy import Column, Connection, Select, func, select
 
 HEADERS = {
     "Link": {
@@ -43,18 +43,19 @@ HEADERS = {
 
 def fetch(
     conn: Connection, stmt: Select, key: Column, args: dict, **params
-) -> tuple[list[Row], dict]:
-    """One page of `stmt`'s rows (ordered by `key`, the table's id) and its headers."""
+) -> tuple[list[dict], dict]:
+    """One page of `stmt`'s rows (ordered by `key`, the table's id), as dicts by column
+    name, and its headers."""
     size = args["page_size"]
     if "page" in args:
         return offset_page(conn, stmt, args["page"], size, **params)
     if "after" in args:
         stmt = stmt.where(key > args["after"])
-    rows = list(conn.execute(stmt.limit(size + 1), params))
+    rows = [dict(row) for row in conn.execute(stmt.limit(size + 1), params).mappings()]
     if len(rows) <= size:
         return rows, {}
     rows = rows[:size]
-    return rows, {"Link": next_link(after=rows[-1].id)}
+    return rows, {"Link": next_link(after=rows[-1]["id"])}
 
 
 def offset_page(conn: Connection, stmt: Select, page: int, size: int, **params):
@@ -75,7 +76,8 @@ def offset_page(conn: Connection, stmt: Select, page: int, size: int, **params):
     headers = {"X-Pagination": json.dumps(meta)}
     if (page - 1) * size >= total:
         return [], headers
-    rows = list(conn.execute(stmt.offset((page - 1) * size).limit(size), params))
+    page_rows = conn.execute(stmt.offset((page - 1) * size).limit(size), params).mappings()
+    rows = [dict(row) for row in page_rows]
     if "next_page" in meta:
         headers["Link"] = next_link(page=page + 1)
     return rows, headers
