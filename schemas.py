@@ -14,6 +14,7 @@ import unicodedata
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from models.user import KEY_LENGTH, username_key
+from queries.rows import RowSchema
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000  # rows a list returns: default and most
@@ -104,7 +105,7 @@ NESTED_LIMIT = 100
 
 
 def nested_list(schema: type[Schema], rest: str) -> fields.List:
-    """A nested array, cut to its first NESTED_LIMIT rows by id (web/reads.py cuts it)."""
+    """A nested array, cut to its first NESTED_LIMIT rows by id (queries/ cuts it)."""
     return fields.List(
         fields.Nested(schema),
         dump_only=True,
@@ -116,18 +117,18 @@ def nested_list(schema: type[Schema], rest: str) -> fields.List:
     )
 
 
-class PlainStoreSchema(Schema):
+class PlainStoreSchema(RowSchema):
     id = id_field(dump_only=True)
     name = Name("Corner Shop")
 
 
-class PlainItemSchema(Schema):
+class PlainItemSchema(RowSchema):
     id = id_field(dump_only=True)
     name = Name("Chair")
     price = Price()
 
 
-class PlainTagSchema(Schema):
+class PlainTagSchema(RowSchema):
     id = id_field(dump_only=True)
     name = Name("Furniture")
 
@@ -174,8 +175,11 @@ class ItemUpdateSchema(ItemSchema):
             raise ValidationError("Give a name, a price, a description or several.", "_schema")
 
 
+MAX_OFFSET_ROWS = 10_000  # ?page= reaches no deeper: past it, walk with ?after=
+
+
 class ListArgsSchema(Schema):
-    """A list's query: keyset (`after`) or offset (`page`), never both."""
+    """A list's query: keyset (`after`) or offset (`page`); `after` wins if both come."""
 
     class Meta:
         unknown = EXCLUDE
@@ -188,22 +192,27 @@ class ListArgsSchema(Schema):
     after = fields.Int(
         validate=validate.Range(min=0, max=MAX_ID),
         metadata={
-            "description": "Rows with a greater id (keyset walking); 0: from the start.",
+            "description": "Rows with a greater id (keyset walking); 0: from the start. "
+            "Wins over ?page= when both are given.",
             "example": 0,
         },
     )
-    # No example: Swagger UI would fill it in beside `after`, and both at once are a 422.
+    # No example: Swagger UI would fill it in beside `after`.
     page = fields.Int(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_OFFSET_ROWS),
         metadata={
-            "description": "Classic offset page, with totals in X-Pagination; not with ?after=."
+            "description": "Classic offset page, with totals in X-Pagination; ignored "
+            f"with ?after=. page x page_size may not pass {MAX_OFFSET_ROWS:,} rows."
         },
     )
 
     @validates_schema
-    def _one_way_to_walk(self, data, **kwargs):
-        if "page" in data and "after" in data:
-            raise ValidationError("Use either ?page= or ?after=, not both.", "_schema")
+    def _bounded_offset(self, data, **kwargs):
+        if "after" not in data and data.get("page", 0) * data["page_size"] > MAX_OFFSET_ROWS:
+            raise ValidationError(
+                f"page x page_size may not pass {MAX_OFFSET_ROWS:,} rows: walk with ?after=.",
+                "page",
+            )
 
 
 class ItemQuerySchema(ListArgsSchema):
@@ -224,7 +233,7 @@ class TagCreateSchema(TagSchema):
         exclude = dump_only(TagSchema)
 
 
-class TagAndItemSchema(Schema):
+class TagAndItemSchema(RowSchema):
     message = fields.Str(metadata={"example": "Item removed from tag"})
     item = fields.Nested(ItemSchema)
     tag = fields.Nested(TagSchema)

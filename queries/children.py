@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from sqlalchemy import Column, Connection, Table, and_, bindparam, func, select
 
+from queries.pages import dicts
 from schemas import MAX_ID, NESTED_LIMIT
 
 
@@ -55,7 +56,7 @@ class Children:
             result = conn.execute(self.of_many, {"ids": ids})
         else:
             return groups
-        for row in result.mappings():
+        for row in dicts(result):
             groups[row["parent"]].append(row)
         return groups
 

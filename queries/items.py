@@ -6,7 +6,7 @@ from sqlalchemy import Connection, bindparam, select
 from db import read
 from models import Item, Store, Tag, items_tags
 from queries.children import Children
-from web.lists import fetch
+from queries.pages import dicts, fetch
 
 items, stores, tags = Item.__table__, Store.__table__, Tag.__table__
 
@@ -56,8 +56,8 @@ def item(item_id: int) -> dict:
     """The item `item_id`, or 404."""
 
     def work(conn: Connection) -> dict:
-        row = conn.execute(ITEM, {"id": item_id}).mappings().one_or_none() or abort(404)
-        return TAGS.attach(conn, "tags", shaped([dict(row)]))[0]
+        rows = dicts(conn.execute(ITEM, {"id": item_id})) or abort(404)
+        return TAGS.attach(conn, "tags", shaped(rows))[0]
 
     return read(work)
 

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, bindparam, select
 from db import read
 from models import Item, Store, Tag
 from queries.children import Children
-from web.lists import fetch
+from queries.pages import dicts, fetch
 
 stores, items, tags = Store.__table__, Item.__table__, Tag.__table__
 
@@ -25,8 +25,8 @@ def store(store_id: int) -> dict:
     """The store `store_id`, or 404."""
 
     def work(conn: Connection) -> dict:
-        row = conn.execute(STORE, {"id": store_id}).mappings().one_or_none() or abort(404)
-        return with_children(conn, [dict(row)])[0]
+        rows = dicts(conn.execute(STORE, {"id": store_id})) or abort(404)
+        return with_children(conn, rows)[0]
 
     return read(work)
 

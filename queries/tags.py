@@ -6,7 +6,7 @@ from sqlalchemy import Connection, bindparam, select
 from db import read
 from models import Item, Store, Tag, items_tags
 from queries.children import Children
-from web.lists import fetch
+from queries.pages import dicts, fetch
 
 tags, stores, items = Tag.__table__, Store.__table__, Item.__table__
 
@@ -38,8 +38,8 @@ def tag(tag_id: int) -> dict:
     """The tag `tag_id`, or 404."""
 
     def work(conn: Connection) -> dict:
-        row = conn.execute(TAG, {"id": tag_id}).mappings().one_or_none() or abort(404)
-        return shaped(conn, [dict(row)])[0]
+        rows = dicts(conn.execute(TAG, {"id": tag_id})) or abort(404)
+        return shaped(conn, rows)[0]
 
     return read(work)
 

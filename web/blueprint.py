@@ -100,7 +100,7 @@ class Blueprint(flask_smorest.Blueprint):
                 get_owned_or_404(model, argument(key, args, kwargs), lock=lock)
                 return fn(*args, **kwargs)
 
-            self.alt_response(
+            wrapper = self.alt_response(
                 403, schema=AuthErrorSchema, description="Not the store's owner", example=FORBIDDEN
             )(wrapper)
             return self.alt_response(404, schema=ErrorSchema, description=missing)(wrapper)
@@ -118,7 +118,7 @@ class Blueprint(flask_smorest.Blueprint):
                     admin_required()
                 return fn(*args, **kwargs)
 
-            self.alt_response(
+            wrapper = self.alt_response(
                 403,
                 schema=AuthErrorSchema,
                 description="Not yourself, not an admin",
