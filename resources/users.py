@@ -112,7 +112,7 @@ class MyInfo(MethodView):
 @blp.route("/my-info/password")
 class MyPassword(MethodView):
     @blp.login_required(fresh=True)
-    # Below `protected`, so it overrides its token-only 401 schema: a wrong current
+    # Below `login_required`, so it overrides its token-only 401 schema: a wrong current
     # password answers 401 {"message": "Invalid credentials."}.
     @blp.alt_response(
         401,
