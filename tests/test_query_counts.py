@@ -112,7 +112,7 @@ def test_statements_do_not_grow_with_rows(app, client, auth, path):
         elif path == "/item/{item}":
             assert [tag["name"] for tag in body["tags"]] == ["tag-0"]
         elif path.startswith("/store/{store}/tag"):
-            assert len(body) == n
+            assert len(body) == min(n, 100)
     assert counts == dict.fromkeys(SIZES, EXPECTED[path]), (counts, statements)
 
 
