@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 def read(work: Callable[[Connection], T]) -> T:
     """`work(conn)` on a pooled connection outside the ORM session, for the reads that
-    build their JSON from rows (web/reads.py, the token check): the session's bookkeeping
+    read rows rather than objects (queries/, the token check): the session's bookkeeping
     cost more than their statements. On PostgreSQL it runs in autocommit, which saves the
     BEGIN and ROLLBACK round trips; each statement still reads only committed rows, as it
     would at READ COMMITTED. (SQLite sets no transaction up for a read anyway.)

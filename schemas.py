@@ -10,7 +10,8 @@ Every field carries a realistic `example`, which Swagger UI and Postman show and
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from validation.bounds import MAX_ID, MAX_PAGE_SIZE, NESTED_LIMIT, PAGE_SIZE
+from queries.rows import RowSchema
+from validation.bounds import MAX_ID, MAX_PAGE, MAX_PAGE_SIZE, NESTED_LIMIT, PAGE_SIZE
 from validation.fields import (
     Name,
     Price,
@@ -26,18 +27,18 @@ from validation.validators import NO_NUL_PATTERN, Username, no_nul
 __all__ = ["MAX_ID", "NESTED_LIMIT"]  # for the row reads, which cut lists as these do
 
 
-class PlainStoreSchema(Schema):
+class PlainStoreSchema(RowSchema):
     id = id_field(dump_only=True)
     name = Name("Corner Shop")
 
 
-class PlainItemSchema(Schema):
+class PlainItemSchema(RowSchema):
     id = id_field(dump_only=True)
     name = Name("Chair")
     price = Price()
 
 
-class PlainTagSchema(Schema):
+class PlainTagSchema(RowSchema):
     id = id_field(dump_only=True)
     name = Name("Furniture")
 
@@ -80,7 +81,7 @@ class ItemUpdateSchema(ItemSchema):
 
 
 class ListArgsSchema(Schema):
-    """A list's query: keyset (`after`) or offset (`page`), never both."""
+    """A list's query: keyset (`after`) or offset (`page`); `after` wins if both come."""
 
     class Meta:
         unknown = EXCLUDE
@@ -93,22 +94,19 @@ class ListArgsSchema(Schema):
     after = fields.Int(
         validate=validate.Range(min=0, max=MAX_ID),
         metadata={
-            "description": "Rows with a greater id (keyset walking); 0: from the start.",
+            "description": "Rows with a greater id (keyset walking); 0: from the start. "
+            "Wins over ?page= when both are given.",
             "example": 0,
         },
     )
-    # No example: Swagger UI would fill it in beside `after`, and both at once are a 422.
+    # No example: Swagger UI would fill it in beside `after`.
     page = fields.Int(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_PAGE),
         metadata={
-            "description": "Classic offset page, with totals in X-Pagination; not with ?after=."
+            "description": "Classic offset page, with totals in X-Pagination; ignored "
+            "with ?after=. Offset pages reach 10,000 rows at most: past them, walk with ?after=."
         },
     )
-
-    @validates_schema
-    def _one_way_to_walk(self, data, **kwargs):
-        if "page" in data and "after" in data:
-            raise ValidationError("Use either ?page= or ?after=, not both.", "_schema")
 
 
 class ItemQuerySchema(ListArgsSchema):
@@ -129,7 +127,7 @@ class TagCreateSchema(TagSchema):
         exclude = dump_only(TagSchema)
 
 
-class TagAndItemSchema(Schema):
+class TagAndItemSchema(RowSchema):
     message = fields.Str(metadata={"example": "Item removed from tag"})
     item = fields.Nested(ItemSchema)
     tag = fields.Nested(TagSchema)

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from db import db
 from schemas import StatusSchema
-from web.bodies import Blueprint
+from web.blueprint import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 

@@ -1,6 +1,5 @@
 """Items: anyone may read them; only the store's owner (or an admin) changes them."""
 
-from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
@@ -8,14 +7,15 @@ from sqlalchemy import delete, update
 
 from db import db
 from models import Item, Store
+from queries import items
 from schemas import ItemCreateSchema, ItemQuerySchema, ItemSchema, ItemUpdateSchema, MessageSchema
-from security.access import check_owner, owned, owner_only, protected
-from web import lists, reads
-from web.bodies import Blueprint
+from web import lists
+from web.blueprint import Blueprint
 
 blp = Blueprint("items", __name__, description="Items, in a store")
 
 ITEM_UPDATE = ItemUpdateSchema(partial=True)
+TAKEN = "An item with that name already exists in that store."
 
 
 def gone(result) -> None:
@@ -30,16 +30,15 @@ class ItemList(MethodView):
     @blp.response(200, ItemSchema(many=True), headers=lists.HEADERS)
     def get(self, args):
         """List items; ?store_id= keeps one store's, ?tag_id= one tag's"""
-        body, headers = reads.item_page(args)
-        return jsonify(body), 200, headers
+        return items.item_page(args)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
-    @owner_only(blp, missing="No such store", conflict="items")
+    @blp.conflict(409, TAKEN)
+    @blp.owner_required(Store, "store_id", missing="No such store")
     def post(self, data):
         """Create an item in a store you own"""
-        check_owner(db.session.get(Store, data["store_id"]) or abort(404))
         item = Item(**data, tags=[])
         db.session.add(item)
         db.session.commit()
@@ -52,9 +51,9 @@ class ItemById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such item")
     def get(self, item_id):
         """An item with its store and tags"""
-        return jsonify(reads.item(item_id))
+        return items.item(item_id)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.arguments(ITEM_UPDATE)
     # At least one field: say so (minProperties) in the spec, as the schema checks it.
     @blp.doc(
@@ -65,20 +64,20 @@ class ItemById(MethodView):
         }
     )
     @blp.response(200, ItemSchema)
-    @owner_only(blp, missing="No such item", conflict="items")
+    @blp.conflict(409, TAKEN)
+    @blp.owner_required(Item, "item_id", missing="No such item")
     def put(self, data, item_id):
         """Change an item's name, price and/or description"""
-        owned(Item, item_id)
         gone(db.session.execute(update(Item).where(Item.id == item_id).values(**data)))
         db.session.commit()
-        return jsonify(reads.item(item_id))
+        return items.item(item_id)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.response(200, MessageSchema)
-    @owner_only(blp, missing="No such item")
+    @blp.owner_required(Item, "item_id", missing="No such item")
     def delete(self, item_id):
         """Delete an item"""
-        owned(Item, item_id)  # its tag links go with it (ON DELETE CASCADE)
+        # Its tag links go with it (ON DELETE CASCADE).
         gone(db.session.execute(delete(Item).where(Item.id == item_id)))
         db.session.commit()
         return {"message": "Item deleted."}

@@ -7,9 +7,8 @@ from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from schemas import EndedSessionsSchema, LoginSessionSchema, MessageSchema
-from security.access import protected
 from security.sessions import end_other_sessions, end_users_session, live_sessions
-from web.bodies import Blueprint
+from web.blueprint import Blueprint
 
 blp = Blueprint("sessions", __name__, description="My login sessions (devices)")
 
@@ -20,7 +19,7 @@ MAX_SESSIONS = 100
 
 @blp.route("/my-info/sessions")
 class MySessions(MethodView):
-    @protected(blp)
+    @blp.login_required()
     @blp.response(
         200,
         LoginSessionSchema(many=True),
@@ -30,7 +29,7 @@ class MySessions(MethodView):
         """My live login sessions, newest first; `current` marks this token's"""
         return live_sessions(current_user.id, get_jwt()["sid"], MAX_SESSIONS)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.response(200, EndedSessionsSchema)
     def delete(self):
         """End every login session of mine but this one ("log out everywhere else")"""
@@ -41,7 +40,7 @@ class MySessions(MethodView):
 
 @blp.route("/my-info/sessions/<sid:session_id>")
 class MySession(MethodView):
-    @protected(blp)
+    @blp.login_required()
     @blp.response(200, MessageSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No live session of mine by that id")
     def delete(self, session_id):

@@ -2,7 +2,6 @@
 
 from typing import cast
 
-from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import abort
@@ -11,10 +10,10 @@ from sqlalchemy import CursorResult, delete
 
 from db import db
 from models import Store
+from queries import stores
 from schemas import ListArgsSchema, MessageSchema, StoreCreateSchema, StoreSchema
-from security.access import check_owner, owner_only, protected
-from web import errors, lists, reads
-from web.bodies import Blueprint
+from web import lists
+from web.blueprint import Blueprint
 
 blp = Blueprint("stores", __name__, description="Stores, each owned by its creator")
 
@@ -25,17 +24,15 @@ class StoreList(MethodView):
     @blp.response(200, StoreSchema(many=True), headers=lists.HEADERS)
     def get(self, args):
         """List stores with their items and tags"""
-        body, headers = reads.store_page(args)
-        return jsonify(body), 200, headers
+        return stores.store_page(args)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.arguments(StoreCreateSchema)
     @blp.response(201, StoreSchema)
-    @blp.alt_response(
+    @blp.conflict(
         400,
-        schema=ErrorSchema,
+        "A store with that name already exists.",
         description="A store with that name already exists, or the body is not valid JSON",
-        example=errors.conflict_example("stores"),
     )
     def post(self, data):
         """Create a store owned by the caller"""
@@ -51,14 +48,13 @@ class StoreById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     def get(self, store_id):
         """A store with its items and tags"""
-        return jsonify(reads.store(store_id))
+        return stores.store(store_id)
 
-    @protected(blp, fresh=True)
+    @blp.login_required(fresh=True)
     @blp.response(200, MessageSchema)
-    @owner_only(blp, missing="No such store")
+    @blp.owner_required(Store, "store_id", missing="No such store")
     def delete(self, store_id):
         """Delete a store (owner, fresh token) with its items, tags and links"""
-        check_owner(db.session.get(Store, store_id) or abort(404))
         # Its items, tags and links go with it (ON DELETE CASCADE); 404 if it went first.
         deleted = db.session.execute(delete(Store).where(Store.id == store_id))
         if cast(CursorResult, deleted).rowcount == 0:

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from typing import cast
 
-from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
@@ -12,10 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from db import db
 from models import Item, Store, Tag, items_tags
+from queries import items, tags
 from schemas import ListArgsSchema, MessageSchema, TagAndItemSchema, TagCreateSchema, TagSchema
-from security.access import check_owner, owned, owner_only, protected
-from web import errors, lists, reads
-from web.bodies import Blueprint
+from web import lists
+from web.blueprint import Blueprint
 from web.errors import example
 
 blp = Blueprint("tags", __name__, description="Tags of a store's items")
@@ -27,7 +26,7 @@ NOT_LINKED = "The item is not linked to that tag."
 
 def delete_if_unused(tag_id: int) -> bool:
     """Delete the tag unless an item uses it, as one statement: on SQLite it holds the
-    write lock, on PostgreSQL it runs after owned(Tag, lock=True), so a link racing it
+    write lock, on PostgreSQL it runs after get_owned_or_404(Tag, lock=True), so a link racing it
     either committed first (and is seen) or waits and then finds no tag."""
     in_use = exists().where(items_tags.c.tag_id == tag_id)
     deleted = db.session.execute(delete(Tag).where(Tag.id == tag_id, ~in_use))
@@ -41,24 +40,20 @@ class TagsInStore(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     def get(self, args, store_id):
         """List a store's tags"""
-        body, headers = reads.tag_page(store_id, args)
-        return jsonify(body), 200, headers
+        return tags.tag_page(store_id, args)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.arguments(TagCreateSchema)
     @blp.response(201, TagSchema)
-    @blp.alt_response(
+    @blp.conflict(
         400,
-        schema=ErrorSchema,
+        "A tag with that name already exists in that store.",
         description="A tag with that name exists in that store, or the body is not valid JSON",
-        example=errors.conflict_example("tags"),
     )
-    @owner_only(blp, missing="No such store")
+    @blp.owner_required(Store, "store_id", missing="No such store")
     def post(self, data, store_id):
         """Create a tag in a store you own"""
-        store = db.session.get(Store, store_id) or abort(404)
-        check_owner(store)
-        tag = Tag(name=data["name"], store=store, items=[])
+        tag = Tag(name=data["name"], store=db.session.get(Store, store_id), items=[])
         db.session.add(tag)
         db.session.commit()
         return tag
@@ -70,17 +65,16 @@ class TagById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such tag")
     def get(self, tag_id):
         """A tag with its items"""
-        return jsonify(reads.tag(tag_id))
+        return tags.tag(tag_id)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.response(202, MessageSchema)
     @blp.alt_response(
         400, schema=ErrorSchema, description="Items still use the tag", example=example(400, IN_USE)
     )
-    @owner_only(blp, missing="No such tag")
+    @blp.owner_required(Tag, "tag_id", missing="No such tag", lock=True)
     def delete(self, tag_id):
         """Delete a tag that no item uses"""
-        owned(Tag, tag_id, lock=True)
         if not delete_if_unused(tag_id):
             abort(400, message=IN_USE)
         db.session.commit()
@@ -89,7 +83,7 @@ class TagById(MethodView):
 
 @blp.route("/item/<id:item_id>/tag/<id:tag_id>")
 class LinkTagsToItem(MethodView):
-    @protected(blp)
+    @blp.login_required()
     @blp.response(201, TagSchema)
     @blp.alt_response(
         400,
@@ -97,15 +91,15 @@ class LinkTagsToItem(MethodView):
         description="The tag belongs to another store",
         example=example(400, OTHER_STORE),
     )
-    @owner_only(blp, missing="No such item or tag")
+    @blp.owner_required(Item, "item_id", missing="No such item or tag")
     def post(self, item_id, tag_id):
         """Link an item to a tag of the same store (linking twice is harmless)"""
-        linkable(item_id, tag_id)
+        same_store(item_id, tag_id)
         link(item_id, tag_id)
         db.session.commit()
-        return jsonify(reads.tag(tag_id)), 201
+        return tags.tag(tag_id)
 
-    @protected(blp)
+    @blp.login_required()
     @blp.response(200, TagAndItemSchema)
     @blp.alt_response(
         400,
@@ -113,24 +107,26 @@ class LinkTagsToItem(MethodView):
         description="The item is not linked to the tag",
         example=example(400, NOT_LINKED),
     )
-    @owner_only(blp, missing="No such item or tag")
+    @blp.owner_required(Item, "item_id", missing="No such item or tag")
     def delete(self, item_id, tag_id):
         """Unlink an item from a tag"""
-        linkable(item_id, tag_id)
+        same_store(item_id, tag_id)
         if not unlink(item_id, tag_id):
             abort(400, message=NOT_LINKED)
         db.session.commit()
-        message = "Item removed from tag"
-        return jsonify(message=message, item=reads.item(item_id), tag=reads.tag(tag_id))
+        return {
+            "message": "Item removed from tag",
+            "item": items.item(item_id),
+            "tag": tags.tag(tag_id),
+        }
 
 
-def linkable(item_id: int, tag_id: int) -> tuple:
-    """An item and a tag of the same store, both the caller's."""
-    item = owned(Item, item_id)
+def same_store(item_id: int, tag_id: int) -> None:
+    """404 for no such tag, 400 for a tag of another store than the (owned) item's."""
     tag = db.session.get(Tag, tag_id) or abort(404)
+    item = db.session.get(Item, item_id) or abort(404)
     if tag.store_id != item.store_id:
         abort(400, message=OTHER_STORE)
-    return item, tag
 
 
 # INSERT ... ON CONFLICT DO NOTHING, which both databases speak.

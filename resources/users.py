@@ -9,7 +9,6 @@ from flask_smorest.error_handler import ErrorSchema
 from db import db
 from models import User
 from schemas import (
-    AuthErrorSchema,
     CredentialsErrorSchema,
     LoginQuerySchema,
     LoginSchema,
@@ -18,15 +17,14 @@ from schemas import (
     UserCreateSchema,
     UserSchema,
 )
-from security.access import check_self_or_admin, protected
 from security.cookies import deliver, logout_required
-from security.errors import ADMIN_REQUIRED, INVALID_CREDENTIALS, invalid_credentials, token_revoked
+from security.errors import INVALID_CREDENTIALS, invalid_credentials, token_revoked
 from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
 from security.passwords import hash_password, verify_password
 from security.sessions import end_all_sessions, end_session, log_in, rotate_or_end
 from security.tokens import NO_STORE_DOC, issue_tokens
-from web.bodies import Blueprint
-from web.errors import conflict_example, example
+from web.blueprint import Blueprint
+from web.errors import example
 from web.openapi import SET_COOKIE, TOKEN_RESPONSE
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
@@ -39,9 +37,7 @@ TOKEN_HEADERS = {**SET_COOKIE, **NO_STORE_DOC}
 class Register(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, MessageSchema)
-    @blp.alt_response(
-        409, schema=ErrorSchema, description="Username taken", example=conflict_example("users")
-    )
+    @blp.conflict(409, "A user with that username already exists.")
     @blp.alt_response(
         429,
         schema=ErrorSchema,
@@ -79,7 +75,7 @@ class Login(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @protected(blp, refresh=True)
+    @blp.login_required(refresh=True)
     @blp.response(200, TOKEN_RESPONSE, headers=TOKEN_HEADERS)
     def post(self):
         """Trade a refresh token for a new (non-fresh) access token and refresh token"""
@@ -94,7 +90,7 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @protected(blp, check=logout_required)
+    @blp.login_required(check=logout_required)
     @blp.response(200, MessageSchema)
     def post(self, sid):
         """End this login session: its tokens stop working (by cookie: cookies cleared)"""
@@ -105,19 +101,17 @@ class Logout(MethodView):
 
 @blp.route("/my-info")
 class MyInfo(MethodView):
-    @protected(blp)
+    @blp.login_required()
     @blp.response(200, UserSchema)
     def get(self):
         """The token's user"""
-        return jsonify(
-            id=current_user.id, username=current_user.username, is_admin=current_user.is_admin
-        )
+        return current_user
 
 
 @blp.route("/my-info/password")
 class MyPassword(MethodView):
-    @protected(blp, fresh=True)
-    # Below `protected`, so it overrides its token-only 401 schema: a wrong current
+    @blp.login_required(fresh=True)
+    # Below `login_required`, so it overrides its token-only 401 schema: a wrong current
     # password answers 401 {"message": "Invalid credentials."}.
     @blp.alt_response(
         401,
@@ -141,32 +135,18 @@ class MyPassword(MethodView):
 
 @blp.route("/user/<id:user_id>")
 class UserById(MethodView):
-    @protected(blp)
+    @blp.login_required()
     @blp.response(200, UserSchema)
-    @blp.alt_response(
-        403,
-        schema=AuthErrorSchema,
-        description="Not yourself, not an admin",
-        example=ADMIN_REQUIRED,
-    )
-    @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
+    @blp.self_or_admin("user_id", missing="No such user (answered to admins only)")
     def get(self, user_id):
         """A user's record: yourself, or anyone if you are an admin"""
-        check_self_or_admin(user_id)
         return db.session.get(User, user_id) or abort(404)
 
-    @protected(blp, fresh=True)
+    @blp.login_required(fresh=True)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(
-        403,
-        schema=AuthErrorSchema,
-        description="Not yourself, not an admin",
-        example=ADMIN_REQUIRED,
-    )
-    @blp.alt_response(404, schema=ErrorSchema, description="No such user (answered to admins only)")
+    @blp.self_or_admin("user_id", missing="No such user (answered to admins only)")
     def delete(self, user_id):
         """Delete an account (fresh token): yourself, or anyone if you are an admin"""
-        check_self_or_admin(user_id)
         user = db.session.get(User, user_id) or abort(404)
         db.session.delete(user)  # its login sessions go with it (ON DELETE CASCADE)
         db.session.commit()

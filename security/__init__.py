@@ -3,7 +3,7 @@
 - tokens: what a JWT must carry, how it is checked, the exact 401 bodies;
 - keys: the signing key and the previous ones that still verify, named by `kid`;
 - sessions: login sessions, the database state that revokes tokens;
-- access: the decorators and owner/admin checks views put on themselves;
+- (the decorators views put on themselves live in web/blueprint.py);
 - passwords: argon2id hashing; limits: rate limits; commands: the operator's CLI.
 """
 

@@ -1,27 +1,21 @@
-"""The contract's exact bodies for authentication and authorization failures. They are
-the one exception to the API's {"code", "status", "message"} error shape, because
-clients of the classic course match on them."""
+"""The contract's exact bodies for authentication failures. They are the one exception
+to the API's {"code", "status", "message"} error shape, because clients of the classic
+course match on them; web/errors.py builds them (`auth_error`)."""
 
 from typing import NoReturn
 
-from flask import abort, jsonify
+from flask import abort
+
+from web.errors import (  # noqa: F401  (the names the security modules use)
+    ADMIN_REQUIRED,
+    AUTHORIZATION_REQUIRED,
+    FORBIDDEN,
+    admin_required,
+    auth_error,
+    forbidden,
+)
 
 INVALID_CREDENTIALS = {"message": "Invalid credentials."}
-ADMIN_REQUIRED = {"message": "Admin privilege required.", "error": "admin_required"}
-FORBIDDEN = {"message": "Only the store's owner or an admin may do that.", "error": "forbidden"}
-# flask-jwt-extended's answer to a request without a token (security/tokens.py sends it).
-AUTHORIZATION_REQUIRED = {
-    "description": "Request does not contain an access token.",
-    "error": "authorization_required",
-}
-
-
-def auth_error(status: int, **body):
-    response = jsonify(body)
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return response
 
 
 def token_revoked(*_):
@@ -30,11 +24,3 @@ def token_revoked(*_):
 
 def invalid_credentials() -> NoReturn:
     abort(auth_error(401, **INVALID_CREDENTIALS))
-
-
-def admin_required():
-    abort(auth_error(403, **ADMIN_REQUIRED))
-
-
-def forbidden():
-    abort(auth_error(403, **FORBIDDEN))

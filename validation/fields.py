@@ -105,7 +105,7 @@ def dump_only(schema: type[Schema]) -> tuple[str, ...]:
 
 
 def nested_list(schema: type[Schema], rest: str) -> fields.List:
-    """A nested array, cut to its first NESTED_LIMIT rows by id (web/reads.py cuts it)."""
+    """A nested array, cut to its first NESTED_LIMIT rows by id (queries/ cuts it)."""
     return fields.List(
         fields.Nested(schema),
         dump_only=True,

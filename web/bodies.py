@@ -6,7 +6,6 @@ no body and answered 422 "Missing data for required field." for fields that were
 Here any body that is not declared JSON gets 415 naming the header to send, and a JSON
 body is read by the app's one `json.loads` (web/json.py), so hostile JSON is a 400."""
 
-import flask_smorest
 from flask import Request, current_app
 from flask_smorest import abort
 from webargs import core
@@ -39,9 +38,3 @@ class JsonBodyParser(FlaskParser):
                 message=f"The request body is not valid JSON: {error}",
                 errors={"json": ["Invalid JSON body."]},
             )
-
-
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, reading JSON bodies through JsonBodyParser."""
-
-    ARGUMENTS_PARSER = JsonBodyParser()

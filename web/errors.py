@@ -1,7 +1,9 @@
-"""One place that turns every error into flask-smorest's JSON shape:
-{"code", "status", "message"?, "errors"?}. Never HTML, never a traceback or SQL."""
+"""One place that builds every error body: flask-smorest's JSON shape
+{"code", "status", "message"?, "errors"?} (`body`), and the contract's exact bodies for
+authentication and authorization failures (`auth_error`), which clients of the classic
+course match on. Never HTML, never a traceback or SQL."""
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -9,15 +11,6 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from db import db
 
-# What a unique-constraint violation on each table means to a client. Checked by the
-# database, so two racing requests get the same answer as two sequential ones.
-CONFLICTS = {
-    "users": (409, "A user with that username already exists."),
-    "stores": (400, "A store with that name already exists."),
-    "items": (409, "An item with that name already exists in that store."),
-    "tags": (400, "A tag with that name already exists in that store."),
-    "items_tags": (409, "The item is already linked to that tag."),
-}
 MESSAGES = {
     400: "The request body is not valid JSON.",
     404: "Not found.",
@@ -25,10 +18,22 @@ MESSAGES = {
     500: "An unexpected error occurred.",
     503: "The database is unavailable. Try again shortly.",
 }
+# A write racing another one that broke no unique rule of its view (a row it points to
+# was deleted at the same moment, say). Views name their own conflicts (Blueprint.conflict).
+RACED = "That conflicts with data changed at the same time."
+
+# The contract's authentication and authorization bodies.
+ADMIN_REQUIRED = {"message": "Admin privilege required.", "error": "admin_required"}
+FORBIDDEN = {"message": "Only the store's owner or an admin may do that.", "error": "forbidden"}
+# flask-jwt-extended's answer to a request without a token (security/tokens.py sends it).
+AUTHORIZATION_REQUIRED = {
+    "description": "Request does not contain an access token.",
+    "error": "authorization_required",
+}
 
 
-def example(status: int, message: str | None = None, **extra) -> dict:
-    """A body in this module's shape, for the OpenAPI document's examples."""
+def body(status: int, message: str | None = None, **extra) -> dict:
+    """An error body in the API's shape; also the OpenAPI document's examples."""
     message = message or MESSAGES.get(status)
     return (
         {"code": status, "status": HTTP_STATUS_CODES[status]}
@@ -37,54 +42,63 @@ def example(status: int, message: str | None = None, **extra) -> dict:
     )
 
 
-def conflict_example(table: str) -> dict:
-    return example(*CONFLICTS[table])
+example = body
+
+
+def auth_error(status: int, **fields):
+    """One of the contract's auth bodies as a response (401s say which scheme to use)."""
+    response = jsonify(fields)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def forbidden():
+    abort(auth_error(403, **FORBIDDEN))
+
+
+def admin_required():
+    abort(auth_error(403, **ADMIN_REQUIRED))
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     data = getattr(error, "data", None) or {}
     code = error.code or 500  # werkzeug's HTTPException subclasses all set one
-    body = {"code": code, "status": error.name}
-    message = data.get("message") or MESSAGES.get(code)
-    if message is None and not isinstance(error, InternalServerError):
+    message = data.get("message")
+    if message is None and code not in MESSAGES and not isinstance(error, InternalServerError):
         message = error.description
-    if message:
-        body["message"] = message
     errors = data.get("errors") or data.get("messages")
-    if errors:
-        body["errors"] = errors
+    shaped = body(code, message, **({"errors": errors} if errors else {}))
     headers = dict(error.get_headers())  # keeps Allow on 405, Retry-After on 429
     headers.pop("Content-Type", None)
     headers.update(data.get("headers") or {})
     if code == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return body, code, headers
+    return shaped, code, headers
 
 
-def integrity_error(error: IntegrityError):
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether a unique constraint failed (not a foreign key, say), by the drivers'
+    error codes: psycopg's SQLSTATE, sqlite3's extended result code name."""
+    orig = error.orig
+    return (
+        getattr(orig, "sqlstate", None) == "23505"
+        or getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
+    )
+
+
+def integrity_error(_error: IntegrityError):
+    """The net under Blueprint.conflict: a write that raced another."""
     db.session.rollback()
-    conflict = CONFLICTS.get(_unique_violation_table(error) or "")
-    status, message = conflict or (409, "That conflicts with data changed at the same time.")
-    return {"code": status, "status": HTTP_STATUS_CODES[status], "message": message}, status
-
-
-def _unique_violation_table(error: IntegrityError) -> str | None:
-    """The table whose unique constraint failed; None for any other integrity error
-    (a foreign key whose row was deleted at the same moment, say)."""
-    diag = getattr(error.orig, "diag", None)  # psycopg
-    if diag is not None:
-        return diag.table_name if getattr(error.orig, "sqlstate", None) == "23505" else None
-    text = str(error.orig)  # SQLite: "UNIQUE constraint failed: stores.name"
-    if text.startswith("UNIQUE constraint failed:"):
-        return text.split(":", 1)[1].strip().split(".", 1)[0]
-    return None
+    return body(409, RACED), 409
 
 
 def vanished(_error: StaleDataError):
     """The ORM updated or deleted a row that a racing request had just deleted: to
     this request it does not exist (the views' own writes check this; this is the net)."""
     db.session.rollback()
-    return {"code": 404, "status": HTTP_STATUS_CODES[404], "message": MESSAGES[404]}, 404
+    return body(404), 404
 
 
 def database_unavailable(error: OperationalError):
@@ -92,12 +106,7 @@ def database_unavailable(error: OperationalError):
     The pool reconnects by itself once the database returns (connections.py)."""
     current_app.logger.warning("Database unavailable: %s", error.orig.__class__.__name__)
     db.session.rollback()
-    body = {
-        "code": 503,
-        "status": HTTP_STATUS_CODES[503],
-        "message": MESSAGES[503],
-    }
-    return body, 503, {"Retry-After": "5"}
+    return body(503), 503, {"Retry-After": "5"}
 
 
 def unexpected_error(error: InternalServerError):

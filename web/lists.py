@@ -1,14 +1,12 @@
-"""Lists: a bare JSON array ordered by id, walked by keyset (`?after=<id>`, with an
+"""Lists, as HTTP: a bare JSON array ordered by id, walked by keyset (`?after=<id>`, with an
 RFC 8288 `Link: <...>; rel="next"` header while more rows may follow), or by offset
 for clients of the classic course (`?page=`, which alone counts the rows and sends
 totals in `X-Pagination`). Keyset pages cost the same at any depth: no count, no
-OFFSET, one index range scan of `page_size + 1` rows."""
+OFFSET, one index range scan of `page_size + 1` rows. queries/pages.py reads the page."""
 
-import json
 from urllib.parse import urlencode
 
 from flask import request
-from sqlalchemy import Column, Connection, Row, Select, func, select
 
 HEADERS = {
     "Link": {
@@ -41,48 +39,9 @@ HEADERS = {
 }
 
 
-def fetch(
-    conn: Connection, stmt: Select, key: Column, args: dict, **params
-) -> tuple[list[Row], dict]:
-    """One page of `stmt`'s rows (ordered by `key`, the table's id) and its headers."""
-    size = args["page_size"]
-    if "page" in args:
-        return offset_page(conn, stmt, args["page"], size, **params)
-    if "after" in args:
-        stmt = stmt.where(key > args["after"])
-    rows = list(conn.execute(stmt.limit(size + 1), params))
-    if len(rows) <= size:
-        return rows, {}
-    rows = rows[:size]
-    return rows, {"Link": next_link(after=rows[-1].id)}
-
-
-def offset_page(conn: Connection, stmt: Select, page: int, size: int, **params):
-    """The classic `?page=`: a count, then OFFSET; a page past the end costs no second
-    query (and a huge ?page= can never overflow the database's OFFSET)."""
-    total = conn.execute(
-        select(func.count()).select_from(stmt.order_by(None).subquery()), params
-    ).scalar_one()
-    meta = {"total": total, "total_pages": (total + size - 1) // size}
-    if total:
-        meta |= {"first_page": 1, "last_page": meta["total_pages"]}
-        if page <= meta["total_pages"]:
-            meta["page"] = page
-            if page > 1:
-                meta["previous_page"] = page - 1
-            if page < meta["total_pages"]:
-                meta["next_page"] = page + 1
-    headers = {"X-Pagination": json.dumps(meta)}
-    if (page - 1) * size >= total:
-        return [], headers
-    rows = list(conn.execute(stmt.offset((page - 1) * size).limit(size), params))
-    if "next_page" in meta:
-        headers["Link"] = next_link(page=page + 1)
-    return rows, headers
-
-
-def next_link(**replace) -> str:
-    """This request's URL with `?after=` or `?page=` moved on; other parameters kept."""
-    args = {k: v for k, v in request.args.lists() if k not in ("after", "page")}
-    query = urlencode({**args, **{k: [str(v)] for k, v in replace.items()}}, doseq=True)
-    return f'<{request.base_url}?{query}>; rel="next"'
+def next_link(args: dict, **replace) -> str:
+    """This request's URL with `?after=` or `?page=` moved on. It carries only the
+    parameters the list understood (`args`, as parsed), never the query string as sent:
+    a 4,000-character query copied into `Link` made nginx answer 502."""
+    kept = {k: v for k, v in args.items() if k not in ("after", "page")}
+    return f'<{request.base_url}?{urlencode(kept | replace)}>; rel="next"'
