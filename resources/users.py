@@ -23,12 +23,12 @@ from schemas import (
 from security.access import check_self_or_admin, protected
 from security.cookies import deliver, logout_required
 from security.errors import ADMIN_REQUIRED, INVALID_CREDENTIALS, invalid_credentials, token_revoked
-from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
+from security.limits import LOGIN, REGISTER, limited
 from security.passwords import hash_password, verify_password
 from security.sessions import end_all_sessions, end_session, log_in, rotate_or_end
 from security.tokens import NO_STORE_DOC, issue_tokens
 from web.bodies import Blueprint
-from web.errors import conflict_example, example
+from web.errors import conflict_example
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
 
@@ -43,12 +43,7 @@ class Register(MethodView):
     @blp.alt_response(
         409, schema=ErrorSchema, description="Username taken", example=conflict_example("users")
     )
-    @blp.alt_response(
-        429,
-        schema=ErrorSchema,
-        description="Too many sign-ups from this client",
-        example=example(429, REGISTER_LIMITED),
-    )
+    @limited(blp, REGISTER)
     def post(self, data):
         """Create an account"""
         db.session.add(User(username=data["username"], password=hash_password(data["password"])))
@@ -64,12 +59,7 @@ class Login(MethodView):
     @blp.alt_response(
         401, schema=MessageSchema, description="Invalid credentials", example=INVALID_CREDENTIALS
     )
-    @blp.alt_response(
-        429,
-        schema=ErrorSchema,
-        description="Too many failed logins",
-        example=example(429, LOGIN_LIMITED),
-    )
+    @limited(blp, LOGIN)
     def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
         user, session = log_in(data["username"], data["password"])

@@ -170,6 +170,44 @@ def test_redis_outage_falls_back_to_memory_and_returns(app, caplog):
         proxy.stop()
 
 
+def test_redis_lost_during_a_login_costs_no_500(app, monkeypatch):
+    """Redis goes away while a login checks its password: the answer is still 401, and
+    the next failures are counted in memory (the count written after the answer was a
+    500 for the first failed login of an outage)."""
+    import security.sessions
+
+    try:
+        redis.Redis(socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    proxy = Proxy(6379)
+    proxy.start()
+    limited = create_app(
+        {
+            **app.config,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{proxy.port}",
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "RATELIMIT_LOGIN_FAILURES": "2 per minute",
+        }
+    )
+    client = limited.test_client()
+    client.post("/register", json={"username": "alice", "password": PASSWORD})
+    verify = security.sessions.verify_password
+
+    def outage_while_verifying(*args):
+        proxy.stop()
+        return verify(*args)
+
+    monkeypatch.setattr(security.sessions, "verify_password", outage_while_verifying)
+    wrong = {"username": "alice", "password": "wrong password"}
+    try:
+        answers = [client.post("/login", json=wrong).status_code for _ in range(4)]
+        # The first counted in Redis; memory starts afresh for the other two.
+        assert answers == [401, 401, 401, 429]
+    finally:
+        proxy.stop()
+
+
 def test_hung_redis_costs_a_login_a_bounded_wait(app):
     """Redis that accepts but never answers: the socket timeout and the in-memory
     fallback answer login and register instead of holding the worker."""
