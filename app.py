@@ -6,6 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import breaker
 import config
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
@@ -29,6 +30,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     init_deadline(app)
+    breaker.init_app(app)  # after the deadlines: a timed-out call counts as a failure
     cors.init_app(app)
     api = Api(app, spec_kwargs=openapi.SPEC_KWARGS)
     resources.register(app, api)

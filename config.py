@@ -110,6 +110,9 @@ def from_environment(instance_path: str) -> dict:
         # Seconds PostgreSQL may take: statement_timeout on the server, and (plus a margin)
         # the client-side deadline on a checked-out connection (db.init_deadline).
         "DATABASE_TIMEOUT": float(os.environ.get("DATABASE_TIMEOUT", 5)),
+        # Failures in a row that open the circuit breaker, and its cool-down (breaker.py).
+        "DATABASE_BREAKER_FAILURES": _count("DATABASE_BREAKER_FAILURES", 3),
+        "DATABASE_BREAKER_COOLDOWN": float(os.environ.get("DATABASE_BREAKER_COOLDOWN", 5)),
         # OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
         "ARGON2_MEMORY_COST": 19_456,
         "ARGON2_TIME_COST": 2,
