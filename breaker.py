@@ -3,11 +3,15 @@
 Without it every request that needs the database waits out its own timeout
 (DATABASE_DEADLINE) while PostgreSQL hangs, so a handful of readers hold every sync
 worker and even `/health` queues behind them. With it, once DATABASE_BREAKER_FAILURES
-database calls in a row have failed (a timeout, a cut or refused connection), the
-breaker opens: every checkout and connect raises 503 JSON with `Retry-After` at once,
-and no request waits on the database. A background thread tries the database every
-DATABASE_BREAKER_COOLDOWN seconds (bounded by the same deadline as a request); its
-first success closes the breaker. Each process has its own, like its pool.
+database calls in a row have failed slowly (a timeout: a connect, statement or
+deadline that ran out), the breaker opens: every checkout and connect raises 503 JSON
+with `Retry-After` at once, and no request waits on the database. A background thread
+tries the database every DATABASE_BREAKER_COOLDOWN seconds (bounded by the same
+deadline as a request); its first success closes the breaker. Each process has its
+own, like its pool.
+
+A failure that came at once (a refused connection, a restart) never opens it: such an
+answer costs no wait, and the next request may well find the database back.
 """
 
 import math
@@ -21,6 +25,9 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from db import db
 
+# A failure this long after its connect, checkout or statement began was a wait.
+SLOW = 0.5  # seconds
+
 
 class Breaker:
     def __init__(self, engine, failures: int, cooldown: float):
@@ -29,6 +36,10 @@ class Breaker:
         self.next_try = 0.0  # monotonic time of the prober's next attempt
         self.prober: threading.Thread | None = None
         self.lock = threading.Lock()
+        self.began = threading.local()  # when this thread's current database call began
+
+    def begin(self) -> None:
+        self.began.at = time.monotonic()
 
     def check(self) -> None:
         """Refuse at once while open (a checkout or connect is about to happen)."""
@@ -38,6 +49,8 @@ class Breaker:
         raise ServiceUnavailable(retry_after=wait)
 
     def failure(self) -> None:
+        if time.monotonic() - getattr(self.began, "at", 0.0) < SLOW:
+            return
         with self.lock:
             self.failed += 1
             if self.failed < self.failures or threading.current_thread() is self.prober:
@@ -77,9 +90,14 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["db_breaker"] = breaker
 
+    def check(*_) -> None:
+        breaker.check()
+        breaker.begin()
+
     # First among the checkout listeners: an open breaker costs no ping.
-    event.listen(engine, "checkout", lambda *_: breaker.check(), insert=True)
-    event.listen(engine, "do_connect", lambda *_: breaker.check())
+    event.listen(engine, "checkout", check, insert=True)
+    event.listen(engine, "do_connect", check)
+    event.listen(engine, "before_cursor_execute", lambda *_: breaker.begin())
     event.listen(engine, "after_cursor_execute", lambda *_: breaker.success())
 
     @event.listens_for(engine, "handle_error")
