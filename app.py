@@ -12,7 +12,7 @@ import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
 from db import db, init_deadline, migrate
-from web import cors, demo, errors, openapi, protocol, requestlog
+from web import cors, demo, errors, hosts, openapi, protocol, requestlog
 from web.json import OrjsonProvider
 
 
@@ -38,6 +38,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     security.init_app(app)  # after the blueprints: the rate limits wrap their views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
     protocol.init_app(app)
+    hosts.init_app(app)
     demo.init_app(app)
     requestlog.init_app(app)
     return app

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from web.hosts import trusted_hosts
+
 MIN_SECRET_BYTES = 32
 MiB = 1024 * 1024
 
@@ -91,6 +93,8 @@ def from_environment(instance_path: str) -> dict:
         "JWT_REFRESH_COOKIE_PATH": "/refresh",  # the one endpoint that reads it
         "MAX_CONTENT_LENGTH": MiB,
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
+        # Host names the API answers for (web/hosts.py); unset: any.
+        "TRUSTED_HOSTS": trusted_hosts(os.environ.get("TRUSTED_HOSTS")),
         "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "10 per minute"),
         "RATELIMIT_LOGIN_FAILURES_PER_CLIENT": os.environ.get(
             "RATELIMIT_LOGIN_FAILURES_PER_CLIENT", "100 per minute"
