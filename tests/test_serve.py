@@ -213,7 +213,7 @@ def login_status(port: int, username: str, forwarded_for: str | None) -> int:
     answer = raw(
         port,
         (
-            f"POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}"
+            f"POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         + body,
