@@ -188,10 +188,11 @@ def test_errors_nginx_answers_itself_are_json(serve):
         b"Content-Length: 2000000\r\n\r\n",
     )
     assert too_big.startswith(b"HTTP/1.1 413")
+    # The app's own 413 body (web/errors.py, docs/api.md), whoever answers.
     assert json_body(too_big) == {
         "code": 413,
-        "status": "Payload Too Large",
-        "message": "The request body is larger than 1 MiB.",
+        "status": "Request Entity Too Large",
+        "message": "The request body is larger than the 1 MiB limit.",
     }
     huge_header = raw(
         serve.port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n"
@@ -205,6 +206,41 @@ def test_errors_nginx_answers_itself_are_json(serve):
         "status": "Bad Request",
         "message": "The request could not be understood.",
     }
+
+
+GET = b"GET /health HTTP/1.1\r\nHost: localhost\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"TRACE / HTTP/1.1\r\nHost: localhost\r\n\r\n", 405),
+        (b"GET /_errors/400.json HTTP/1.1\r\nHost: localhost\r\n\r\n", 404),
+        (b"GET /store?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 414),
+        (b"GET /health HTTP/2.0\r\nHost: localhost\r\n\r\n", 505),
+        (GET + b"Transfer-Encoding: gzip\r\n\r\n", 501),
+        (GET + b"X-Forwarded-Ssl: on\r\n\r\n", 200),  # was gunicorn's HTML 400
+        (GET + b"X-Forwarded-Protocol: ssl\r\n\r\n", 200),
+        (GET + b"".join(b"X-%d: a\r\n" % n for n in range(150)) + b"\r\n", 200),  # gunicorn 431
+        (GET + b"X-Control: a\x01b\r\n\r\n", 400),  # gunicorn's HTML 400
+    ],
+    ids=[
+        "trace",
+        "errors-page",
+        "long-line",
+        "http2",
+        "gzip",
+        "ssl",
+        "protocol",
+        "150-headers",
+        "ctl",
+    ],
+)
+def test_every_answer_through_make_serve_is_json(serve, request_bytes, status):
+    answer = raw(serve.port, request_bytes)
+    assert answer.startswith(b"HTTP/1.1 %d" % status), answer[:300]
+    body = json_body(answer)
+    assert body["code"] == status if status != 200 else body == {"status": "ok"}
 
 
 def login_status(port: int, username: str, forwarded_for: str | None) -> int:
