@@ -6,13 +6,14 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import breaker
 import config
 import connections
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
 from db import db, migrate
-from web import cors, demo, errors, openapi, protocol, requestlog
+from web import cors, demo, errors, hosts, openapi, protocol, requestlog
 from web.json import OrjsonProvider
 
 
@@ -30,6 +31,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     connections.init_app(app)  # deadlines on pooled connections
+    breaker.init_app(app)  # after the deadlines: a timed-out call counts as a failure
     cors.init_app(app)
     api = Api(app, spec_kwargs=openapi.SPEC_KWARGS)
     resources.register(app, api)
@@ -37,6 +39,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     security.init_app(app)  # after the blueprints: the rate limits wrap their views
     errors.init_app(app)  # after Api, so its JSON shape covers every error
     protocol.init_app(app)
+    hosts.init_app(app)
     demo.init_app(app)
     requestlog.init_app(app)
     return app

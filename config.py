@@ -18,6 +18,8 @@ from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from web.hosts import trusted_hosts
+
 MIN_SECRET_BYTES = 32
 MIN_SECRET_DISTINCT = 8  # "x" * 40, 32 spaces, "abab...": too few different characters
 MiB = 1024 * 1024
@@ -201,6 +203,11 @@ ENVIRONMENT: dict[str, Setting] = {
     "REDIS_TIMEOUT": Setting(timeout, "1"),
     "PROXY_COUNT": Setting(count_or_none, "0"),
     "DATABASE_TIMEOUT": Setting(timeout, "5"),
+    # Failures in a row that open the circuit breaker, and its cool-down (breaker.py).
+    "DATABASE_BREAKER_FAILURES": Setting(count, "3"),
+    "DATABASE_BREAKER_COOLDOWN": Setting(timeout, "5"),
+    # Host names the API answers for (web/hosts.py); unset: any.
+    "TRUSTED_HOSTS": Setting(trusted_hosts, ""),
 }
 
 

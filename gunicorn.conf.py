@@ -19,6 +19,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 accesslog = None
 errorlog = "-"
 timeout = 30
+# gunicorn's own error answers (a bad header, a request over its limits) in JSON.
+worker_class = "deploy.json_errors.JsonErrorsWorker"
+# nginx bounds the headers (16 KiB in all): gunicorn's default of 100 fields would
+# answer more with its own HTML 431.
+limit_request_fields = 32768
 
 
 def post_worker_init(worker):

@@ -11,6 +11,7 @@ CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-10}  # seconds a client may take to send header
 RUN_DIR=${RUN_DIR:-$ROOT/instance/serve-$PORT}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 export PROXY_COUNT=${PROXY_COUNT:-1}  # the app trusts X-Forwarded-For from nginx only
+export TRUSTED_HOSTS=${TRUSTED_HOSTS:-localhost,127.0.0.1}  # Host names the API answers for
 
 mkdir -p "$RUN_DIR"
 rm -f "$RUN_DIR/gunicorn.sock"

@@ -38,5 +38,8 @@ class LoginSession(Model):
     # each refresh too, never on an ordinary request (no write per request).
     created_at: Mapped[int] = mapped_column(BigInteger, default=unix_now)
     last_used_at: Mapped[int] = mapped_column(BigInteger, default=unix_now)
+    # The user's logins counted up (security.sessions.start_session): newest first and
+    # "end the oldest" stay exact for logins within one second. 0 before migration 0006.
+    number: Mapped[int] = mapped_column(BigInteger, default=0)
     user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_LENGTH))
     ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))

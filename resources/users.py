@@ -4,7 +4,6 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
 from flask_smorest import abort
-from flask_smorest.error_handler import ErrorSchema
 
 from db import db
 from models import User
@@ -19,12 +18,11 @@ from schemas import (
 )
 from security.cookies import deliver, logout_required
 from security.errors import INVALID_CREDENTIALS, invalid_credentials, token_revoked
-from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
+from security.limits import LOGIN, REGISTER, limited
 from security.passwords import hash_password, verify_password
 from security.sessions import end_all_sessions, end_session, log_in, rotate_or_end
 from security.tokens import NO_STORE_DOC, issue_tokens
 from web.blueprint import Blueprint
-from web.errors import example
 from web.openapi import SET_COOKIE, TOKEN_RESPONSE
 
 blp = Blueprint("users", __name__, description="Accounts and tokens")
@@ -38,12 +36,7 @@ class Register(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, MessageSchema)
     @blp.conflict(409, "A user with that username already exists.")
-    @blp.alt_response(
-        429,
-        schema=ErrorSchema,
-        description="Too many sign-ups from this client",
-        example=example(429, REGISTER_LIMITED),
-    )
+    @limited(blp, REGISTER)
     def post(self, data):
         """Create an account"""
         db.session.add(User(username=data["username"], password=hash_password(data["password"])))
@@ -59,12 +52,7 @@ class Login(MethodView):
     @blp.alt_response(
         401, schema=MessageSchema, description="Invalid credentials", example=INVALID_CREDENTIALS
     )
-    @blp.alt_response(
-        429,
-        schema=ErrorSchema,
-        description="Too many failed logins",
-        example=example(429, LOGIN_LIMITED),
-    )
+    @limited(blp, LOGIN)
     def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
         user, session = log_in(data["username"], data["password"])

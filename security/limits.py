@@ -3,30 +3,64 @@ across usernames, sign-ups per client. Counters live in RATELIMIT_STORAGE_URI: R
 shared by every worker in production, process memory by default (and as the fallback
 while Redis is down).
 
-Each app gets its own Limiter, so two apps in one process never share counters
-unless they share a Redis. Only public Flask-Limiter API is used: the limits wrap
-the registered view functions, and a request filter tells its per-request hook that
-every other endpoint is exempt before it resolves any limit (bench/README.md)."""
+A view takes its limit with the `limited(blp, LOGIN)` decorator, which also documents
+the 429; init_app finds the views that carry one, so renaming a view keeps its limit.
+Each app gets its own Limiter, so two apps in one process never share counters unless
+they share a Redis. Only public Flask-Limiter API is used: the limits wrap the
+registered view functions, and a request filter tells its per-request hook that every
+other endpoint is exempt before it resolves any limit (bench/README.md).
+
+Logins count before they are checked: every attempt takes one from the counters
+atomically (Redis INCR) before the password is looked at, so 40 parallel wrong logins
+against a limit of 10 verify at most 10, and a 422 or a 429 counts like a 401. A login
+that succeeds gives its count back. (Counting after the answer, Flask-Limiter's
+`deduct_when`, let parallel logins all pass the check, and its late write turned the
+first failed login of a Redis outage into a 500.)"""
 
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, request
-from flask.typing import RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_smorest.error_handler import ErrorSchema
 
 from models import username_key
+from web.errors import example
 
 LOGIN_LIMITED = "Too many failed logins. Try again later."
 REGISTER_LIMITED = "Too many sign-ups from this client. Try again later."
+LOGIN, REGISTER = "login", "register"
+DESCRIPTIONS = {LOGIN: "Too many failed logins", REGISTER: "Too many sign-ups from this client"}
+MESSAGES = {LOGIN: LOGIN_LIMITED, REGISTER: REGISTER_LIMITED}
+# No account's username is longer (LoginSchema, UserCreateSchema): a longer one is a
+# 422, keyed on the client alone before it costs a normalization or a long Redis key.
+USERNAME_MAX = 80
+
+
+def limited(blp, kind: str):
+    """Blueprint decorator: the view is rate limited as `kind` (LOGIN or REGISTER), and
+    its OpenAPI entry says so with the 429 answer."""
+
+    def decorate(fn):
+        fn = blp.alt_response(
+            429,
+            schema=ErrorSchema,
+            description=DESCRIPTIONS[kind],
+            example=example(429, MESSAGES[kind]),
+        )(fn)
+        fn.rate_limit = kind
+        return fn
+
+    return decorate
 
 
 def login_key() -> str:
     """Client and account: every spelling of one username (username_key) counts together."""
     body = request.get_json(silent=True)
     username = body.get("username") if isinstance(body, dict) else None
-    key = username_key(username) if isinstance(username, str) else None
-    return f"{get_remote_address()}|{key}"
+    if not isinstance(username, str) or len(username) > USERNAME_MAX:
+        return f"{get_remote_address()}|"
+    return f"{get_remote_address()}|{username_key(username)}"
 
 
 def retry_after_only_when_refused(response: Response) -> Response:
@@ -38,6 +72,18 @@ def retry_after_only_when_refused(response: Response) -> Response:
     return response
 
 
+def marked(app: Flask) -> dict[str, dict[str, str]]:
+    """{endpoint: {method: kind}} for every view method `limited` marked."""
+    found: dict[str, dict[str, str]] = {}
+    for endpoint, view in app.view_functions.items():
+        view_class = getattr(view, "view_class", None)
+        for method in getattr(view_class, "methods", None) or ():
+            kind = getattr(getattr(view_class, method.lower(), None), "rate_limit", None)
+            if kind:
+                found.setdefault(endpoint, {})[method] = kind
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Call after the blueprints are registered: it wraps their view functions."""
     # Registered before the Limiter's own hook, so it runs after it: Flask runs
@@ -45,38 +91,54 @@ def init_app(app: Flask) -> None:
     app.after_request(retry_after_only_when_refused)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # Giving a successful login's count back needs a counter (fixed window).
+    if app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window") != "fixed-window":
+        raise RuntimeError("RATELIMIT_STRATEGY must be fixed-window (logins give counts back)")
     limiter = Limiter(key_func=get_remote_address, app=app)
     if not limiter.enabled:
         # RATELIMIT_ENABLED=False: Flask-Limiter installs no hooks, so nothing would keep
         # this limiter alive for the views it wraps (they hold it weakly). Wrap nothing.
         return
-    failed: dict[str, Any] = {
-        "deduct_when": lambda response: response.status_code == 401,
-        "error_message": LOGIN_LIMITED,
-    }
-    limits = {
-        # Only failures count; once over either, even the right password gets 429.
-        "users.Login": [
+    decorators = {
+        LOGIN: lambda methods: [
             limiter.limit(
                 lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
                 key_func=login_key,
-                **failed,
+                error_message=LOGIN_LIMITED,
+                methods=methods,
             ),
             # One client trying a password against many accounts.
             limiter.limit(
                 lambda: current_app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"],
                 scope="per-client",
-                **failed,
+                error_message=LOGIN_LIMITED,
+                methods=methods,
             ),
         ],
-        "users.Register": [
+        REGISTER: lambda methods: [
             limiter.limit(
                 lambda: current_app.config["RATELIMIT_REGISTER"],
                 error_message=REGISTER_LIMITED,
+                methods=methods,
             )
         ],
     }
-    for endpoint, decorators in limits.items():
-        for limit in decorators:
-            app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))
+    limits = marked(app)
+    for endpoint, kinds in limits.items():
+        for kind in set(kinds.values()):
+            methods = [method for method, k in kinds.items() if k == kind]
+            for limit in decorators[kind](methods):
+                app.view_functions[endpoint] = cast(Any, limit(app.view_functions[endpoint]))
     limiter.request_filter(lambda: request.endpoint not in limits)
+
+    @app.after_request
+    def login_succeeded(response: Response) -> Response:
+        """Only failures count: a login that got in gives its counts back."""
+        kinds = limits.get(request.endpoint or "") or {}
+        if kinds.get(request.method) == LOGIN and response.status_code < 400:
+            try:
+                for limit in limiter.current_limits:
+                    limiter.limiter.hit(limit.limit, *limit.request_args, cost=-1)
+            except Exception:  # storage gone mid-request: the count stays, nothing else
+                app.logger.warning("Could not give a successful login's count back")
+        return response

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 from flask import current_app, request
-from sqlalchemy import CursorResult, and_, case, delete, insert, literal, or_, select, update
+from sqlalchemy import CursorResult, and_, case, delete, func, insert, literal, or_, select, update
 
 from db import db
 from models import LoginSession, User, username_key
@@ -84,13 +84,19 @@ def start_session(user: User, verified_hash: str) -> LoginSession | None:
         name: literal(getattr(session, name), sessions.c[name].type).label(name)
         for name in INSERTED
     }
+    # The user's logins are numbered: the newest has the highest, whatever the clock says.
+    number = select(func.coalesce(func.max(sessions.c.number), 0) + 1).where(
+        sessions.c.user_id == user.id
+    )
     still_valid = (
-        select(users.c.id.label("user_id"), *values.values())
+        select(users.c.id.label("user_id"), *values.values(), number.scalar_subquery())
         .where(users.c.id == user.id, users.c.password == verified_hash)
         .with_for_update(read=True)
     )
     started = db.session.execute(
-        insert(sessions).from_select(["user_id", *values], still_valid).returning(sessions.c.id)
+        insert(sessions)
+        .from_select(["user_id", *values, "number"], still_valid)
+        .returning(sessions.c.id)
     ).scalar_one_or_none()
     if started is None:
         return None
@@ -101,11 +107,12 @@ def start_session(user: User, verified_hash: str) -> LoginSession | None:
 def prune_oldest_sessions(user_id: int, keep: str) -> int:
     """Keep at most MAX_SESSIONS_PER_USER live sessions per user: a new login ends the
     oldest beyond it (never `keep`, the one just started), so a loop of successful
-    logins cannot grow the table, or the user's session list, without bound."""
+    logins cannot grow the table, or the user's session list, without bound. Oldest by
+    login number, so logins within one second are told apart too."""
     newest = (
         select(sessions.c.id)
         .where(sessions.c.user_id == user_id, sessions.c.id != keep)
-        .order_by(sessions.c.expires_at.desc(), sessions.c.id.desc())
+        .order_by(sessions.c.number.desc(), sessions.c.created_at.desc(), sessions.c.id.desc())
         .limit(current_app.config["MAX_SESSIONS_PER_USER"] - 1)
     )
     result = db.session.execute(
@@ -138,7 +145,8 @@ def rotate_refresh_token(session_id: str, presented_jti: str) -> str | None:
     - It is `previous_jti` and the rotation was at most JWT_REFRESH_GRACE_SECONDS
       ago: a tab that lost the race. Nothing rotates; the new pair carries the
       current jti, the one the winning tab got, so the tabs agree again.
-    - Anything else matches no row: the caller treats it as theft.
+    - Anything else matches no row, as does a session past its `expires_at`: the
+      caller ends the session.
     """
     now = time.time()
     grace = current_app.config["JWT_REFRESH_GRACE_SECONDS"].total_seconds()
@@ -148,6 +156,7 @@ def rotate_refresh_token(session_id: str, presented_jti: str) -> str | None:
         update(LoginSession)
         .where(
             LoginSession.id == session_id,
+            LoginSession.expires_at >= now,  # past it, no token of the session may live on
             or_(
                 is_current,
                 and_(
@@ -183,7 +192,9 @@ def live_sessions(user_id: int, current_id: str, limit: int) -> list[dict]:
     rows = db.session.scalars(
         select(LoginSession)
         .where(LoginSession.user_id == user_id, LoginSession.expires_at >= int(time.time()))
-        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+        .order_by(
+            LoginSession.number.desc(), LoginSession.created_at.desc(), LoginSession.id.desc()
+        )
         .limit(limit)
     )
     return [

@@ -5,6 +5,7 @@ bodies for everything it refuses. A token is only as alive as its login session
 import sys
 
 import jwt as pyjwt
+from flask import Response, after_this_request
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
 from flask_jwt_extended.exceptions import CSRFError
 from sqlalchemy import Row, bindparam, select
@@ -105,8 +106,15 @@ NO_STORE_DOC = {
 }
 
 
+def not_cached(response: Response) -> Response:
+    response.headers.update(NO_STORE)
+    return response
+
+
 def issue_tokens(user: User | Row, session_id: str, refresh_jti: str, *, fresh: bool) -> dict:
-    """`user` is the model at login, the token's row (load_user) at refresh."""
+    """`user` is the model at login, the token's row (load_user) at refresh. The answer
+    that carries them is marked not to be cached, whichever view sends it."""
+    after_this_request(not_cached)
     return {
         "access_token": create_access_token(
             identity=str(user.id),

@@ -103,6 +103,9 @@ NON_DEFAULT = {
     "PROXY_COUNT": "1",
     "REDIS_TIMEOUT": "0.5",
     "DATABASE_TIMEOUT": "3",
+    "DATABASE_BREAKER_FAILURES": "2",
+    "DATABASE_BREAKER_COOLDOWN": "2.5",
+    "TRUSTED_HOSTS": "localhost,.example.com",
     "JWT_COOKIE_SECURE": "false",
     "JWT_REFRESH_GRACE_SECONDS": "3",
     "JWT_PREVIOUS_SECRET_KEYS": "an-old-key-that-is-long-enough-for-hs256-000,"

@@ -170,6 +170,44 @@ def test_redis_outage_falls_back_to_memory_and_returns(app, caplog):
         proxy.stop()
 
 
+def test_redis_lost_during_a_login_costs_no_500(app, monkeypatch):
+    """Redis goes away while a login checks its password: the answer is still 401, and
+    the next failures are counted in memory (the count written after the answer was a
+    500 for the first failed login of an outage)."""
+    import security.sessions
+
+    try:
+        redis.Redis(socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    proxy = Proxy(6379)
+    proxy.start()
+    limited = create_app(
+        {
+            **app.config,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{proxy.port}",
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "RATELIMIT_LOGIN_FAILURES": "2 per minute",
+        }
+    )
+    client = limited.test_client()
+    client.post("/register", json={"username": "alice", "password": PASSWORD})
+    verify = security.sessions.verify_password
+
+    def outage_while_verifying(*args):
+        proxy.stop()
+        return verify(*args)
+
+    monkeypatch.setattr(security.sessions, "verify_password", outage_while_verifying)
+    wrong = {"username": "alice", "password": "wrong password"}
+    try:
+        answers = [client.post("/login", json=wrong).status_code for _ in range(4)]
+        # The first counted in Redis; memory starts afresh for the other two.
+        assert answers == [401, 401, 401, 429]
+    finally:
+        proxy.stop()
+
+
 def test_hung_redis_costs_a_login_a_bounded_wait(app):
     """Redis that accepts but never answers: the socket timeout and the in-memory
     fallback answer login and register instead of holding the worker."""
@@ -285,6 +323,120 @@ def test_database_restart_costs_no_get_an_error():
             proxy.start()
             assert server.call("POST", "/item", name, token)[0] == 201
     finally:
+        server.stop()
+        proxy.stop()
+        empty(real)
+
+
+@pytest.mark.system
+def test_the_breaker_opens_fails_fast_and_closes_by_itself(pg_proxy):
+    """A few timeouts open the circuit breaker: the next request is a 503 with
+    Retry-After at once instead of another wait; once PostgreSQL answers again the
+    breaker's background try closes it, without a request paying for the try."""
+    url = make_url(postgres_url()).set(port=pg_proxy.port).render_as_string(hide_password=False)
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET_KEY": SECRET}
+    app = create_app(
+        settings
+        | {
+            "DATABASE_TIMEOUT": 0.5,
+            "DATABASE_DEADLINE": 1,
+            "DATABASE_BREAKER_FAILURES": 2,
+            "DATABASE_BREAKER_COOLDOWN": 1,
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    client = app.test_client()
+    try:
+        assert client.get("/store").status_code == 200
+        pg_proxy.hanging = True
+        for _ in range(2):
+            assert client.get("/store").status_code == 503
+        for _ in range(3):
+            started = time.monotonic()
+            response = client.get("/store")
+            assert response.status_code == 503
+            assert time.monotonic() - started < 0.2
+            assert response.json["message"] == "The database is unavailable. Try again shortly."
+            assert 1 <= int(response.headers["Retry-After"]) <= 2
+        assert client.get("/health").status_code == 200
+
+        pg_proxy.hanging = False
+        deadline = time.monotonic() + 10
+        while client.get("/store").status_code != 200:
+            assert time.monotonic() < deadline, "the breaker did not close"
+            time.sleep(0.1)
+    finally:
+        pg_proxy.hanging = False
+        with app.app_context():
+            db.drop_all()
+            db.engine.dispose()
+
+
+@pytest.mark.system
+def test_health_answers_within_a_second_while_readers_wait_on_a_hung_database():
+    """16 readers loop on a store while PostgreSQL hangs, under gunicorn's sync workers:
+    once each worker's breaker has opened (a few deadlines), /health answers within a
+    second throughout, and the readers get 503s at once. (Before, every worker sat
+    out its deadline for each reader, and every probe took over 3 s.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.server import Server, empty, flask, server_env
+
+    real = postgres_url()
+    proxy = Proxy(5432)
+    proxy.start()
+    url = make_url(real).set(port=proxy.port).render_as_string(hide_password=False)
+    empty(real)
+    env = server_env(
+        url, DATABASE_TIMEOUT="1", DATABASE_BREAKER_FAILURES="2", DATABASE_BREAKER_COOLDOWN="2"
+    )
+    flask(env, "db", "upgrade")
+    server = Server(env).start()
+    stop = threading.Event()
+    try:
+        status, store = server.call(
+            "POST", "/store", {"name": "Kept"}, server.tokens("alice")["access_token"]
+        )
+        assert status == 201
+        path = f"/store/{store['id']}"
+        proxy.hanging = True
+
+        def reader(_):
+            answers = []
+            while not stop.is_set():
+                answers.append(server.call("GET", path)[0])
+            return answers
+
+        def timed(path):
+            started = time.monotonic()
+            status = server.call("GET", path)[0]
+            return status, time.monotonic() - started
+
+        with ThreadPoolExecutor(16) as pool:
+            readers = [pool.submit(reader, n) for n in range(16)]
+            opened = time.monotonic() + 40
+            while timed(path)[1] > 0.2 or timed(path)[1] > 0.2:  # every worker refuses at once
+                assert time.monotonic() < opened, "the breakers did not open"
+            probes = []
+            until = time.monotonic() + 8  # four cool-downs: the background tries go on
+            while time.monotonic() < until:
+                probes.append(timed("/health"))
+                time.sleep(0.1)
+            stop.set()
+            answers = [status for f in readers for status in f.result()]
+        assert {status for status, _ in probes} == {200}
+        assert max(seconds for _, seconds in probes) < 1, sorted(s for _, s in probes)[-5:]
+        assert set(answers) == {503}
+
+        proxy.hanging = False
+        deadline = time.monotonic() + 15
+        while server.call("GET", path)[0] != 200:
+            assert time.monotonic() < deadline, "no recovery after the database answered again"
+            time.sleep(0.5)
+    finally:
+        stop.set()
         server.stop()
         proxy.stop()
         empty(real)

@@ -300,3 +300,35 @@ def test_grace_does_not_revive_an_ended_session(client, auth):
     winner = refresh(client, tokens["refresh_token"]).json
     assert client.post("/logout", headers=bearer(winner["access_token"])).status_code == 200
     assert_401(refresh(client, tokens["refresh_token"]), REVOKED)
+
+
+# --- logins within one second ---------------------------------------------------------
+
+
+def test_logins_of_one_second_are_listed_newest_first(client, auth, clock):
+    """The clock stands still: the order is still the order of the logins (it was the
+    order of the random session ids)."""
+    agents = [f"device {n}" for n in range(6)]
+    for agent in agents:
+        tokens = login(client, auth, agent=agent)
+    assert [s["user_agent"] for s in sessions(client, tokens)] == agents[::-1]
+
+
+def test_the_session_cap_ends_the_oldest_within_one_second(app, client, auth, clock):
+    app.config["MAX_SESSIONS_PER_USER"] = 3
+    agents = [f"device {n}" for n in range(7)]
+    for agent in agents:
+        tokens = login(client, auth, agent=agent)
+    assert [s["user_agent"] for s in sessions(client, tokens)] == agents[:3:-1]
+
+
+def test_a_session_past_its_expiry_does_not_refresh(client, auth, clock):
+    """Its refresh token may still be valid as a JWT (a refresh near the end of the
+    session got a new one): the session is over all the same, and ends."""
+    tokens = login(client, auth)
+    clock.now += 2_592_000 + 10
+    response = client.post("/refresh", headers=bearer(tokens["refresh_token"]))
+    assert response.status_code == 401
+    assert response.json == REVOKED
+    clock.now -= 2_592_000 + 10  # whatever the clock says, the session has ended
+    assert client.get("/my-info", headers=bearer(tokens["access_token"])).status_code == 401

@@ -1,11 +1,10 @@
 """HTTP details clients rely on: the Authorization scheme in any case, OPTIONS
-answered in JSON like everything else, and token responses never cached."""
+answered in JSON like everything else (token responses are never cached:
+security.tokens.issue_tokens marks them)."""
 
 import re
 
 from flask import Flask, Response, jsonify, request
-
-from security.tokens import NO_STORE
 
 # RFC 9110 11.1: the auth scheme is case-insensitive. flask-jwt-extended matches
 # "Bearer" exactly and has no setting for it, so `bearer <token>` is spelled its way
@@ -30,17 +29,6 @@ def options_as_json(response: Response) -> Response:
     return response
 
 
-# The endpoints whose answers carry tokens: no cache (browser, proxy) may keep them.
-TOKEN_ENDPOINTS = {"users.Login", "users.Refresh"}
-
-
-def tokens_not_cached(response: Response) -> Response:
-    if request.endpoint in TOKEN_ENDPOINTS:
-        response.headers.update(NO_STORE)
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.before_request(bearer_in_any_case)
     app.after_request(options_as_json)
-    app.after_request(tokens_not_cached)
