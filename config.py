@@ -76,8 +76,16 @@ def from_environment(instance_path: str) -> dict:
         "JWT_REFRESH_GRACE_SECONDS": _seconds("JWT_REFRESH_GRACE_SECONDS", 10, zero=True),
         # Keys that verify but never sign, so a rotated key logs nobody out (docs/jwt.md).
         "JWT_PREVIOUS_SECRET_KEYS": os.environ.get("JWT_PREVIOUS_SECRET_KEYS", ""),
-        "JWT_ALGORITHM": "HS256",
-        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        # HS256 (the shared secret above) or EdDSA, ES256, RS256 with a private key whose
+        # public half is published (security/keys.py, docs/jwt.md). The extra public keys
+        # (comma-separated PEM paths) verify and are published, never sign.
+        "JWT_ALGORITHM": os.environ.get("JWT_ALGORITHM", "HS256").strip(),
+        "JWT_PRIVATE_KEY": os.environ.get("JWT_PRIVATE_KEY", ""),
+        "JWT_PRIVATE_KEY_FILE": os.environ.get("JWT_PRIVATE_KEY_FILE", ""),
+        "JWT_EXTRA_PUBLIC_KEYS": os.environ.get("JWT_EXTRA_PUBLIC_KEYS", ""),
+        # Written into every new token; a token naming another issuer or audience is refused.
+        "JWT_ISSUER": os.environ.get("JWT_ISSUER", "stores-api"),
+        "JWT_AUDIENCE": os.environ.get("JWT_AUDIENCE", "stores-api"),
         # The header first: a request with a valid Bearer token never looks at cookies,
         # so a stale cookie or a missing CSRF value cannot break it.
         "JWT_TOKEN_LOCATION": ["headers", "cookies"],
