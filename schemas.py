@@ -470,3 +470,21 @@ class CredentialsErrorSchema(AuthErrorSchema):
 
 class StatusSchema(Schema):
     status = fields.Str(required=True, metadata={"example": "ok"})
+
+
+class JwkSchema(Schema):
+    """One RFC 7517 public key; which members appear depends on `kty`."""
+
+    kty = fields.Str(required=True, metadata={"enum": ["OKP", "EC", "RSA"]})
+    crv = fields.Str(metadata={"description": "OKP and EC: Ed25519 or P-256"})
+    x = fields.Str(metadata={"description": "OKP and EC: the public point, base64url"})
+    y = fields.Str(metadata={"description": "EC only"})
+    n = fields.Str(metadata={"description": "RSA: the modulus, base64url"})
+    e = fields.Str(metadata={"description": "RSA: the exponent, base64url"})
+    kid = fields.Str(required=True, metadata={"description": "RFC 7638 thumbprint"})
+    alg = fields.Str(required=True, metadata={"enum": ["EdDSA", "ES256", "RS256"]})
+    use = fields.Str(required=True, metadata={"enum": ["sig"]})
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Nested(JwkSchema), required=True)

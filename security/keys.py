@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from flask import Flask, current_app
+from jwt.algorithms import get_default_algorithms
 
 ALGORITHMS = ("HS256", "EdDSA", "ES256", "RS256")
 MIN_RSA_BITS = 2048
@@ -60,7 +61,7 @@ def algorithm_of(key: PublicKeyTypes) -> str | None:
 
 def public_jwk(key: Key) -> dict:
     """The RFC 7517 form of a public key, as PyJWT writes it, plus what a client needs."""
-    jwk = pyjwt.get_default_algorithms()[key.algorithm].to_jwk(key.verifying, as_dict=True)
+    jwk = get_default_algorithms()[key.algorithm].to_jwk(key.verifying, as_dict=True)
     return jwk | {"kid": key.kid, "alg": key.algorithm, "use": "sig"}
 
 
@@ -81,7 +82,7 @@ def new_private_key(algorithm: str) -> str:
 
 def thumbprint(key: PublicKeyTypes, algorithm: str) -> str:
     """RFC 7638: SHA-256 over the required members, sorted, without whitespace."""
-    jwk = pyjwt.get_default_algorithms()[algorithm].to_jwk(key, as_dict=True)
+    jwk = get_default_algorithms()[algorithm].to_jwk(key, as_dict=True)
     required = {name: jwk[name] for name in ("crv", "e", "kty", "n", "x", "y") if name in jwk}
     canonical = json.dumps(required, sort_keys=True, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
