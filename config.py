@@ -115,6 +115,8 @@ def from_environment(instance_path: str) -> dict:
         },
         # Proxies in front whose X-Forwarded-For is trusted: 0 = clients connect directly.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
+        # Or the proxies by address (web/proxies.py): for load balancers on several machines.
+        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", ""),
         # Seconds PostgreSQL may take: statement_timeout on the server, and (plus a margin)
         # the client-side deadline on a checked-out connection (db.init_deadline).
         "DATABASE_TIMEOUT": float(os.environ.get("DATABASE_TIMEOUT", 5)),

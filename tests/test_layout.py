@@ -124,6 +124,7 @@ NON_DEFAULT |= {
     "JWT_PRIVATE_KEY": TEST_PRIVATE_KEY,
     "JWT_PRIVATE_KEY_FILE": "{tmp}/signing.pem",
     "JWT_EXTRA_PUBLIC_KEYS": "{tmp}/public.pem",
+    "TRUSTED_PROXIES": "10.0.0.0/8,unix",
     "JWT_ISSUER": "https://api.example",
     "JWT_AUDIENCE": "shop",
 }
