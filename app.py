@@ -13,7 +13,7 @@ import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
 from db import db, migrate
-from web import cors, demo, errors, hosts, openapi, protocol, requestlog
+from web import cors, demo, errors, hosts, openapi, protocol, proxies, requestlog
 from web.json import OrjsonProvider
 
 
@@ -26,7 +26,10 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     config.finalize(app.config)
     if app.config["PROXY_COUNT"]:  # trust X-Forwarded-For/-Proto from our own proxies only
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+        by_address = 0 if app.config["TRUSTED_PROXIES"] else count  # then the address wins
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=by_address, x_proto=count)  # type: ignore[method-assign]
+    if app.config["TRUSTED_PROXIES"]:  # X-Forwarded-For hops believed by who sent them
+        app.wsgi_app = proxies.TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db)

@@ -26,8 +26,6 @@ MiB = 1024 * 1024
 
 # What no environment changes: the contract's choices (API.md) and the libraries' wiring.
 CONSTANTS: dict[str, Any] = {
-    "JWT_ALGORITHM": "HS256",
-    "JWT_DECODE_ALGORITHMS": ["HS256"],
     # The header first: a request with a valid Bearer token never looks at cookies,
     # so a stale cookie or a missing CSRF value cannot break it.
     "JWT_TOKEN_LOCATION": ["headers", "cookies"],
@@ -179,6 +177,22 @@ def origins(text: str) -> list[str]:
     return entries
 
 
+def algorithm(text: str) -> str:
+    if text not in ("HS256", "EdDSA", "ES256", "RS256"):
+        raise ValueError("HS256, EdDSA, ES256 or RS256")
+    return text
+
+
+def anything(text: str) -> str:
+    return text
+
+
+def name(text: str) -> str:
+    if not text:
+        raise ValueError("a name, not empty")
+    return text
+
+
 class Setting(NamedTuple):
     parse: Callable[[str], Any]
     default: str
@@ -193,6 +207,15 @@ ENVIRONMENT: dict[str, Setting] = {
     "JWT_ACCESS_TOKEN_EXPIRES": Setting(seconds, "900"),
     "JWT_REFRESH_TOKEN_EXPIRES": Setting(seconds, "2592000"),
     "JWT_REFRESH_GRACE_SECONDS": Setting(seconds_or_off, "10"),
+    # HS256 (the shared secret above) or a key pair whose public half is published
+    # (security/keys.py); the extra public keys (PEM paths) verify, never sign.
+    "JWT_ALGORITHM": Setting(algorithm, "HS256"),
+    "JWT_PRIVATE_KEY": Setting(anything, "", shown=False),
+    "JWT_PRIVATE_KEY_FILE": Setting(anything, ""),
+    "JWT_EXTRA_PUBLIC_KEYS": Setting(anything, ""),
+    # Written into every new token; a token naming another issuer or audience is refused.
+    "JWT_ISSUER": Setting(name, "stores-api"),
+    "JWT_AUDIENCE": Setting(name, "stores-api"),
     "JWT_COOKIE_SECURE": Setting(flag, "true"),
     "CORS_ORIGINS": Setting(origins, "*"),
     "RATELIMIT_LOGIN_FAILURES": Setting(rate, "10 per minute"),
@@ -202,6 +225,8 @@ ENVIRONMENT: dict[str, Setting] = {
     "RATELIMIT_STORAGE_URI": Setting(storage_uri, "memory://"),
     "REDIS_TIMEOUT": Setting(timeout, "1"),
     "PROXY_COUNT": Setting(count_or_none, "0"),
+    # Or the proxies by address (web/proxies.py): load balancers on several machines.
+    "TRUSTED_PROXIES": Setting(anything, ""),
     "DATABASE_TIMEOUT": Setting(timeout, "5"),
     # Failures in a row that open the circuit breaker, and its cool-down (breaker.py).
     "DATABASE_BREAKER_FAILURES": Setting(count, "3"),

@@ -295,3 +295,34 @@ class CredentialsErrorSchema(AuthErrorSchema):
 
 class StatusSchema(Schema):
     status = fields.Str(required=True, metadata={"example": "ok"})
+
+
+class JwkSchema(Schema):
+    """One RFC 7517 public key; which members appear depends on `kty`."""
+
+    kty = fields.Str(required=True, metadata={"enum": ["OKP", "EC", "RSA"], "example": "OKP"})
+    crv = fields.Str(metadata={"description": "OKP, EC: Ed25519 or P-256", "example": "Ed25519"})
+    x = fields.Str(
+        metadata={
+            "description": "OKP, EC: the public point, base64url",
+            "example": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+        }
+    )
+    y = fields.Str(metadata={"description": "EC only, base64url", "example": "x_FEzRu9..."})
+    n = fields.Str(metadata={"description": "RSA: the modulus, base64url", "example": "0vx7..."})
+    e = fields.Str(metadata={"description": "RSA: the exponent, base64url", "example": "AQAB"})
+    kid = fields.Str(
+        required=True,
+        metadata={
+            "description": "the key's RFC 7638 thumbprint; a token's `kid` header names it",
+            "example": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+        },
+    )
+    alg = fields.Str(
+        required=True, metadata={"enum": ["EdDSA", "ES256", "RS256"], "example": "EdDSA"}
+    )
+    use = fields.Str(required=True, metadata={"enum": ["sig"], "example": "sig"})
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Nested(JwkSchema), required=True)

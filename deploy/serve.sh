@@ -9,17 +9,26 @@ BIN=${BIN:-$ROOT/.venv/bin}
 PORT=${PORT:-8080}
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-10}  # seconds a client may take to send headers or body
 RUN_DIR=${RUN_DIR:-$ROOT/instance/serve-$PORT}
+INSTANCES=${INSTANCES:-1}  # gunicorn instances (each with WEB_CONCURRENCY workers) behind nginx
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 export PROXY_COUNT=${PROXY_COUNT:-1}  # the app trusts X-Forwarded-For from nginx only
 export TRUSTED_HOSTS=${TRUSTED_HOSTS:-localhost,127.0.0.1}  # Host names the API answers for
 
 mkdir -p "$RUN_DIR"
-rm -f "$RUN_DIR/gunicorn.sock"
+rm -f "$RUN_DIR"/gunicorn*.sock
+# Instance 1 listens on gunicorn.sock, instance N on gunicorn-N.sock.
+socket() { if [ "$1" = 1 ]; then echo "$RUN_DIR/gunicorn.sock"; else echo "$RUN_DIR/gunicorn-$1.sock"; fi; }
+# One instance is never marked down (it is all there is); of several, a failed one is
+# skipped for 2 s.
+OPTIONS="fail_timeout=0"
+if [ "$INSTANCES" -gt 1 ]; then OPTIONS="max_fails=1 fail_timeout=2s"; fi
+MORE=""
+for i in $(seq 2 "$INSTANCES"); do MORE+="server unix:$(socket "$i") $OPTIONS; "; done
 # Started as root, nginx would hand requests to `nobody`, who cannot reach a private
 # RUN_DIR: its workers run as the user who runs gunicorn instead.
 USER_LINE=""
 if [ "$(id -u)" = 0 ]; then USER_LINE="user $(id -un) $(id -gn);"; fi
-sed -e "s|@USER@|$USER_LINE|" -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@CLIENT_TIMEOUT@|$CLIENT_TIMEOUT|g" deploy/nginx.conf.template >"$RUN_DIR/nginx.conf"
+sed -e "s|@USER@|$USER_LINE|" -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@CLIENT_TIMEOUT@|$CLIENT_TIMEOUT|g" -e "s|@SERVER_OPTIONS@|$OPTIONS|" -e "s|@MORE_INSTANCES@|$MORE|" deploy/nginx.conf.template >"$RUN_DIR/nginx.conf"
 "$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
 
 "$BIN/flask" --app app:create_app db upgrade
@@ -32,9 +41,16 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-GUNICORN_BIND="unix:$RUN_DIR/gunicorn.sock" "$BIN/gunicorn" "app:create_app()" &
-pids+=($!)
+for i in $(seq 1 "$INSTANCES"); do
+  GUNICORN_BIND="unix:$(socket "$i")" "$BIN/gunicorn" -p "$RUN_DIR/gunicorn-$i.pid" \
+    --control-socket "$RUN_DIR/gunicorn-$i.ctl" "app:create_app()" &
+  pids+=($!)
+done
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
 pids+=($!)
-echo "serving on http://127.0.0.1:$PORT (nginx -> gunicorn at $RUN_DIR/gunicorn.sock)" >&2
-wait -n "${pids[@]}"  # either one ending ends both
+echo "serving on http://127.0.0.1:$PORT (nginx -> $INSTANCES gunicorn instance(s) in $RUN_DIR)" >&2
+if [ "$INSTANCES" = 1 ]; then
+  wait -n "${pids[@]}"  # either one ending ends both
+else
+  wait "${pids[-1]}"  # nginx; a lost instance is routed around, as behind a load balancer
+fi

@@ -5,7 +5,7 @@ bodies for everything it refuses. A token is only as alive as its login session
 import sys
 
 import jwt as pyjwt
-from flask import Response, after_this_request
+from flask import Response, after_this_request, current_app
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
 from flask_jwt_extended.exceptions import CSRFError
 from sqlalchemy import Row, bindparam, select
@@ -47,12 +47,16 @@ def invalid_token(*_):
 
 
 @jwt.decode_key_loader
-def key_for(header: dict, claims: dict) -> str:
-    """Reject tokens lacking a required claim before looking at anything else, then
-    pick the key the header's `kid` names (security/keys.py).
+def key_for(header: dict, claims: dict):
+    """Reject tokens lacking a required claim or naming another issuer or audience
+    before looking at anything else, then pick the one key (and algorithm) the header's
+    `kid` names (security/keys.py).
 
     flask-jwt-extended fills in a missing `type` or `jti` with defaults, so the check
     has to see the claims as they were sent; the signature is verified right after.
+    `iss` and `aud` are checked here rather than by JWT_DECODE_ISSUER/AUDIENCE, which
+    would also refuse the tokens issued before they existed (the contract: "present
+    and different" is refused).
     """
     missing = [claim for claim in REQUIRED_CLAIMS if claim not in claims]
     if missing:
@@ -61,18 +65,28 @@ def key_for(header: dict, claims: dict) -> str:
         raise pyjwt.InvalidTokenError("unknown token type")
     if not isinstance(claims["sub"], str) or not isinstance(claims["sid"], str):
         raise pyjwt.InvalidTokenError("sub and sid must be strings")
-    return keyring().verifying_key(header).secret
+    check_issuer_and_audience(claims, current_app.config)
+    return keyring().verifying_key(header).verifying
 
 
-# Signing: always the current key, named in the header. A previous key never signs.
+def check_issuer_and_audience(claims: dict, config) -> None:
+    if "iss" in claims and claims["iss"] != config["JWT_ISSUER"]:
+        raise pyjwt.InvalidIssuerError("the token names another issuer")
+    if "aud" in claims:
+        audience = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if config["JWT_AUDIENCE"] not in audience:
+            raise pyjwt.InvalidAudienceError("the token is meant for another audience")
+
+
+# Signing: always the current key, named in the header. A verifying-only key never signs.
 @jwt.encode_key_loader
-def signing_key(_identity) -> str:
-    return keyring().current.secret
+def signing_key(_identity):
+    return keyring().private
 
 
 @jwt.additional_headers_loader
 def key_header(_identity) -> dict:
-    return {"kid": keyring().current_kid}
+    return {"kid": keyring().signing.kid}
 
 
 users, sessions = User.__table__, LoginSession.__table__

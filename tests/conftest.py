@@ -117,7 +117,7 @@ def store(client, owner):
 
 
 def decode(token: str) -> dict:
-    return pyjwt.decode(token, SECRET, algorithms=["HS256"])
+    return pyjwt.decode(token, SECRET, algorithms=["HS256"], audience="stores-api")
 
 
 def forge(claims: dict, key: str = SECRET, algorithm: str = "HS256", **overrides):

@@ -271,7 +271,9 @@ def test_demo_page_session(page, short_server):
     # its session is revoked too.
     status, body = server.call("GET", "/my-info", token=access)
     assert status == 401 and body["error"] in ("token_revoked", "token_expired"), body
-    claims = pyjwt.decode(access, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    claims = pyjwt.decode(
+        access, SECRET, algorithms=["HS256"], audience="stores-api", options={"verify_exp": False}
+    )
     unexpired = pyjwt.encode({**claims, "exp": int(time.time()) + 60}, SECRET, "HS256")
     status, body = server.call("GET", "/my-info", token=unexpired)
     assert (status, body["error"]) == (401, "token_revoked")

@@ -200,8 +200,16 @@ def test_a_short_previous_key_refuses_to_start(previous):
 def test_two_keys_with_one_kid_refuse_to_start(monkeypatch):
     monkeypatch.setattr(security.keys, "key_id", lambda key: "same")
     with pytest.raises(RuntimeError, match="key #1 has the same kid as the current key"):
-        KeyRing(SECRET, [OLD])
-    assert list(KeyRing(SECRET, [SECRET]).by_kid) == ["same"]  # a repeat is harmless
+        KeyRing(config(SECRET, [OLD]))
+    assert list(KeyRing(config(SECRET, [SECRET])).by_kid) == ["same"]  # a repeat is harmless
+
+
+def config(current: str, previous: list) -> dict:
+    return {
+        "JWT_ALGORITHM": "HS256",
+        "JWT_SECRET_KEY": current,
+        "JWT_PREVIOUS_SECRET_KEYS": previous,
+    }
 
 
 # --- flask jwt inspect ---------------------------------------------------------------------

@@ -111,6 +111,32 @@ NON_DEFAULT = {
     "JWT_PREVIOUS_SECRET_KEYS": "an-old-key-that-is-long-enough-for-hs256-000,"
     "another-old-key-long-enough-for-hs256-0000",
 }
+# An Ed25519 key made for this test only (one line, as an environment can hold it).
+TEST_PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\\n"
+    "MC4CAQAwBQYDK2VwBCIEIBmup+VEANmpXiHC4LKBnC+/GHBTgUqLM4vH1hD/6H0y\\n"
+    "-----END PRIVATE KEY-----\\n"
+)
+TEST_PUBLIC_KEY = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MCowBQYDK2VwAyEA3Zrc3uldgseyEMKQITHz4Hd0Agk5FklKDT0oUsGIK28=\n"
+    "-----END PUBLIC KEY-----\n"
+)
+NON_DEFAULT |= {
+    "JWT_ALGORITHM": "EdDSA",
+    "JWT_PRIVATE_KEY": TEST_PRIVATE_KEY,
+    "JWT_PRIVATE_KEY_FILE": "{tmp}/signing.pem",
+    "JWT_EXTRA_PUBLIC_KEYS": "{tmp}/public.pem",
+    "TRUSTED_PROXIES": "10.0.0.0/8,unix",
+    "JWT_ISSUER": "https://api.example",
+    "JWT_AUDIENCE": "shop",
+}
+# Settings that only mean something with another one.
+ALSO = {
+    "JWT_ALGORITHM": {"JWT_PRIVATE_KEY_FILE": "{tmp}/signing.pem"},
+    "JWT_PRIVATE_KEY": {"JWT_ALGORITHM": "EdDSA"},
+    "JWT_PRIVATE_KEY_FILE": {"JWT_ALGORITHM": "EdDSA"},
+}
 SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT"}  # read by deploy/serve.sh; tests/test_serve.py
 
 
@@ -129,6 +155,10 @@ def test_every_documented_setting_at_a_non_default_value(monkeypatch, tmp_path, 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
     monkeypatch.setenv("JWT_SECRET_KEY", SECRET)
     monkeypatch.setenv(name, NON_DEFAULT[name].format(tmp=tmp_path))
+    for companion, value in ALSO.get(name, {}).items():
+        monkeypatch.setenv(companion, value.format(tmp=tmp_path))
+    (tmp_path / "signing.pem").write_text(TEST_PRIVATE_KEY.replace("\\n", "\n"))
+    (tmp_path / "public.pem").write_text(TEST_PUBLIC_KEY)
     app = create_app({"TESTING": True})
     with app.app_context():
         db.create_all()

@@ -45,6 +45,8 @@ def limited_env(database: str) -> dict:
 class Serve(Server):
     """deploy/serve.sh (what `make serve` runs) on a free port, in its own process group."""
 
+    start_seconds = 30  # several instances booting on a loaded machine need longer
+
     def __init__(self, env: dict, run_dir: Path):
         super().__init__(env)
         self.run_dir = run_dir
@@ -70,7 +72,7 @@ class Serve(Server):
                 stderr=log,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.start_seconds
         while True:
             with contextlib.suppress(OSError):
                 if self.call("GET", "/health")[0] == 200:
