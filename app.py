@@ -7,6 +7,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
+import mail
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
@@ -37,5 +38,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     errors.init_app(app)  # after Api, so its JSON shape covers every error
     protocol.init_app(app)
     demo.init_app(app)
+    mail.init_app(app)
     requestlog.init_app(app)
     return app

@@ -96,6 +96,7 @@ def from_environment(instance_path: str) -> dict:
             "RATELIMIT_LOGIN_FAILURES_PER_CLIENT", "100 per minute"
         ),
         "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "30 per minute"),
+        **mail_settings(),
         # Live login sessions a user may hold; a login past it ends the oldest.
         "MAX_SESSIONS_PER_USER": _count("MAX_SESSIONS_PER_USER", 50),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -124,6 +125,37 @@ def from_environment(instance_path: str) -> dict:
         "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True},
         "PROPAGATE_EXCEPTIONS": False,
     }
+
+
+def mail_settings() -> dict:
+    """Email and account recovery (API.md; mail/ and account/). Lifetimes in seconds."""
+    url = os.environ.get("MAIL_URL", "").strip()
+    worker = os.environ.get("MAIL_WORKER", "thread" if url == "outbox:" else "external")
+    if worker not in ("thread", "external"):
+        raise RuntimeError(f"MAIL_WORKER must be thread or external, got {worker!r}")
+    return {
+        "MAIL_URL": url,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Stores API <no-reply@localhost>"),
+        # Links in mails are built from this alone, never from a request's Host.
+        "FRONTEND_URL": os.environ.get("FRONTEND_URL", "").strip(),
+        # thread: each serving process runs a worker; external: `flask mail worker` does.
+        "MAIL_WORKER": worker,
+        "MAIL_RETRY_FOR": _whole("MAIL_RETRY_FOR", 3600),
+        "MAIL_BACKOFF_MAX": _whole("MAIL_BACKOFF_MAX", 300),
+        # Longer than any SMTP conversation (mail/transport.TIMEOUT): a lease that runs out
+        # means its worker died, and the mail goes to another.
+        "MAIL_LEASE_SECONDS": _whole("MAIL_LEASE_SECONDS", 60),
+        "MAIL_POLL_SECONDS": 1.0,
+        "EMAIL_VERIFY_EXPIRES": _whole("EMAIL_VERIFY_EXPIRES", 86_400),
+        "PASSWORD_RESET_EXPIRES": _whole("PASSWORD_RESET_EXPIRES", 1800),
+        "RATELIMIT_PASSWORD_RESET": os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per hour"),
+        # Every reset request answers after this long, so its time tells nothing.
+        "PASSWORD_RESET_ANSWER_SECONDS": 0.25,
+    }
+
+
+def _whole(name: str, default: int) -> int:
+    return int(_seconds(name, default).total_seconds())
 
 
 def finalize(config) -> None:

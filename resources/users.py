@@ -6,6 +6,7 @@ from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
 from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
+from account import addresses, recovery
 from db import db
 from models import User
 from schemas import (
@@ -16,6 +17,7 @@ from schemas import (
     LoginQuerySchema,
     LoginSchema,
     MessageSchema,
+    MyInfoSchema,
     PasswordChangeSchema,
     UserCreateSchema,
     UserSchema,
@@ -50,8 +52,12 @@ class Register(MethodView):
         example=example(429, REGISTER_LIMITED),
     )
     def post(self, data):
-        """Create an account"""
-        db.session.add(User(username=data["username"], password=hash_password(data["password"])))
+        """Create an account; with an email, a verification mail is sent"""
+        user = User(username=data["username"], password=hash_password(data["password"]))
+        db.session.add(user)
+        if data["email"]:
+            db.session.flush()  # the id the verification token names
+            addresses.offer(user, data["email"])
         db.session.commit()
         return {"message": "User created successfully."}
 
@@ -107,12 +113,11 @@ class Logout(MethodView):
 @blp.route("/my-info")
 class MyInfo(MethodView):
     @protected(blp)
-    @blp.response(200, UserSchema)
+    @blp.response(200, MyInfoSchema)
     def get(self):
-        """The token's user"""
-        return jsonify(
-            id=current_user.id, username=current_user.username, is_admin=current_user.is_admin
-        )
+        """The token's user, with the state of its email address"""
+        user = db.session.get(User, current_user.id) or abort(token_revoked())
+        return {"mfa_enabled": False, **MyInfoSchema().dump(user)}
 
 
 @blp.route("/my-info/password")
@@ -136,6 +141,7 @@ class MyPassword(MethodView):
             invalid_credentials()
         user.password = hash_password(data["new_password"])
         end_all_sessions(user.id)
+        recovery.password_changed(user)
         db.session.commit()
         return {"message": "Password changed."}
 

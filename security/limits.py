@@ -16,6 +16,7 @@ from models import username_key
 
 LOGIN_LIMITED = "Too many failed logins. Try again later."
 REGISTER_LIMITED = "Too many sign-ups from this client. Try again later."
+RESET_LIMITED = "Too many password reset requests from this client. Try again later."
 
 
 def login_key() -> str:
@@ -70,6 +71,12 @@ def init_app(app: Flask) -> None:
             limiter.limit(
                 lambda: current_app.config["RATELIMIT_REGISTER"],
                 error_message=REGISTER_LIMITED,
+            )
+        ],
+        "account.PasswordReset": [
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_PASSWORD_RESET"],
+                error_message=RESET_LIMITED,
             )
         ],
     }
