@@ -1,0 +1,273 @@
+"""Every recovery flow as users run it: gunicorn and a `flask mail worker` process, a real
+SMTP server in this process reached only through MAIL_URL, on SQLite or on PostgreSQL
+(TEST_DATABASE_URL). Also: SMTP down when the request comes, no enumeration by time,
+and (system tier) a worker killed with kill -9 mid-batch, several workers at once."""
+
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.server import BIN, ROOT, database_url, serving
+from tests.smtp import SmtpServer, token_in
+
+FRONTEND = "https://app.example/demo"
+NEW_PASSWORD = "a brand new password"
+# Two medians of the same work differ by less than this share of the larger plus a
+# constant for scheduling noise on a loaded machine.
+TIME_TOLERANCE, TIME_NOISE = 0.25, 0.015
+
+
+class Worker:
+    """`flask mail worker` as its own process; its log is kept to check for tokens."""
+
+    def __init__(self, env: dict, log):
+        self.process = subprocess.Popen(
+            [BIN / "flask", "mail", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def smtp(tmp_path):
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@contextlib.contextmanager
+def stack(tmp_path, smtp, **settings):
+    """gunicorn on a migrated database, and a function that starts mail workers."""
+    settings = {
+        "MAIL_URL": smtp.url,
+        "FRONTEND_URL": FRONTEND,
+        "MAIL_BACKOFF_MAX": "1",
+        "RATELIMIT_REGISTER": "1000 per minute",
+        "RATELIMIT_PASSWORD_RESET": "1000 per hour",
+    } | settings
+    workers = []
+    log = (tmp_path / "worker.log").open("w")
+    with serving(database_url(tmp_path, "mail.db"), **settings) as server:
+
+        def start_worker(**extra) -> Worker:
+            workers.append(Worker(server.env | extra, log))
+            return workers[-1]
+
+        try:
+            yield server, start_worker
+        finally:
+            for worker in workers:
+                worker.stop()
+            log.close()
+
+
+def register(server, username, address=None):
+    body = {"username": username, "password": PASSWORD} | ({"email": address} if address else {})
+    status, answer = server.call("POST", "/register", body)
+    assert status == 201, answer
+
+
+def fresh_token(server, username, password=PASSWORD):
+    status, tokens = server.call("POST", "/login", {"username": username, "password": password})
+    return tokens["access_token"] if status == 200 else None
+
+
+def message_ids(messages) -> Counter:
+    return Counter(message["Message-ID"] for message in messages)
+
+
+def test_every_flow_end_to_end(tmp_path, smtp):
+    with stack(tmp_path, smtp) as (server, start_worker):
+        start_worker()
+        register(server, "alice", "alice@example.com")
+        [verify] = smtp.wait_for(1)
+        assert verify["To"] == "alice@example.com"
+        status, body = server.call("POST", "/verify-email", {"token": token_in(verify, "verify")})
+        assert (status, body) == (200, {"message": "Email verified."})
+        access = fresh_token(server, "alice")
+        status, info = server.call("GET", "/my-info", token=access)
+        assert (info["email"], info["email_verified"], info["mfa_enabled"]) == (
+            "alice@example.com",
+            True,
+            False,
+        )
+
+        assert server.call("POST", "/password-reset", {"login": "ALICE@example.com"})[0] == 202
+        reset = smtp.wait_for(2)[1]
+        assert reset["Subject"] == "Reset your password"
+        link = token_in(reset, "reset")
+        assert f"{FRONTEND}#reset={link}" in reset.get_content()
+        # Two racing confirms of one token: exactly one sets the password.
+        answers = []
+        threads = [
+            threading.Thread(
+                target=lambda: answers.append(
+                    server.call(
+                        "POST",
+                        "/password-reset/confirm",
+                        {"token": link, "new_password": NEW_PASSWORD},
+                    )[0]
+                )
+            )
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(answers) == [200, 400]
+        assert server.call("GET", "/my-info", token=access)[0] == 401  # every session ended
+        assert fresh_token(server, "alice") is None
+        access = fresh_token(server, "alice", NEW_PASSWORD)
+        assert access is not None
+        notice = smtp.wait_for(3)[2]
+        assert notice["Subject"] == "Your password was changed"
+
+        body = {"email": "new@example.com", "current_password": NEW_PASSWORD}
+        assert server.call("PUT", "/my-info/email", body, token=access)[0] == 202
+        messages = smtp.wait_for(5)
+        assert sorted(m["To"] for m in messages[3:]) == ["alice@example.com", "new@example.com"]
+        status, _ = server.call(
+            "POST",
+            "/verify-email",
+            {
+                "token": token_in(
+                    messages[-1] if messages[-1]["To"] == "new@example.com" else messages[-2],
+                    "verify",
+                )
+            },
+        )
+        assert status == 200
+        time.sleep(1.5)  # one more worker round: nothing is sent twice
+        assert set(message_ids(smtp.messages).values()) == {1}
+        assert len(smtp.messages) == 5
+    log = (tmp_path / "worker.log").read_text()
+    assert "sent" in log
+    for message in smtp.messages:
+        for kind in ("verify", "reset"):
+            with contextlib.suppress(AttributeError):
+                assert token_in(message, kind) not in log
+
+
+def test_smtp_down_at_request_time_costs_no_time_and_the_mail_arrives_once(tmp_path, smtp):
+    with stack(tmp_path, smtp) as (server, start_worker):
+        start_worker()
+        register(server, "warmup")
+        up = timed(server, "POST", "/password-reset", {"login": "nobody"}, rounds=5)
+        smtp.stop()
+        started = time.monotonic()
+        register(server, "alice", "alice@example.com")
+        register_time = time.monotonic() - started
+        down = timed(server, "POST", "/password-reset", {"login": "nobody"}, rounds=5)
+        assert register_time < 2
+        assert close(up, down), (up, down)
+        time.sleep(2.5)  # the worker has tried and failed at least once
+        assert smtp.messages == []
+        smtp.start()
+        [message] = smtp.wait_for(1)
+        assert message["To"] == "alice@example.com"
+        time.sleep(2.5)
+        assert len(smtp.messages) == 1
+    assert "not sent" in (tmp_path / "worker.log").read_text()
+
+
+def timed(server, method, path, body, rounds=9, token=None, vary=None) -> float:
+    """The median time of `rounds` calls (vary(n) makes each call's body)."""
+    times = []
+    for n in range(rounds):
+        started = time.perf_counter()
+        status, _ = server.call(method, path, vary(n) if vary else body, token=token)
+        times.append(time.perf_counter() - started)
+        assert status < 300, status
+    return statistics.median(times)
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= TIME_TOLERANCE * max(a, b) + TIME_NOISE
+
+
+def test_no_answer_or_time_tells_whether_an_account_or_address_exists(tmp_path, smtp):
+    with stack(tmp_path, smtp) as (server, start_worker):
+        start_worker()
+        register(server, "owner", "owner@example.com")
+        status, _ = server.call(
+            "POST", "/verify-email", {"token": token_in(smtp.wait_for(1)[0], "verify")}
+        )
+        assert status == 200
+        register(server, "unverified", "unverified@example.com")
+        bodies = {
+            login: server.call("POST", "/password-reset", {"login": login})
+            for login in ("owner", "owner@example.com", "unverified", "nobody@example.com")
+        }
+        assert len({(status, str(body)) for status, body in bodies.values()}) == 1
+        reset_times = {
+            login: timed(server, "POST", "/password-reset", {"login": login})
+            for login in ("owner", "unverified", "nobody")
+        }
+        assert close(reset_times["owner"], reset_times["nobody"]), reset_times
+        assert close(reset_times["unverified"], reset_times["nobody"]), reset_times
+
+        def signup(address):
+            return lambda n: {
+                "username": f"{address[:4]}{n}",
+                "password": PASSWORD,
+                "email": address,
+            }
+
+        free = timed(server, "POST", "/register", None, vary=signup("free@example.com"))
+        taken = timed(server, "POST", "/register", None, vary=signup("OWNER@example.com"))
+        assert close(free, taken), (free, taken)
+
+        access = fresh_token(server, "unverified")
+
+        def change(address):
+            return lambda n: {"email": address, "current_password": PASSWORD}
+
+        free = timed(server, "PUT", "/my-info/email", None, token=access, vary=change("f@x.org"))
+        taken = timed(
+            server, "PUT", "/my-info/email", None, token=access, vary=change("owner@example.com")
+        )
+        assert close(free, taken), (free, taken)
+
+
+@pytest.mark.system
+def test_a_worker_killed_mid_batch_loses_nothing_and_several_never_send_twice(tmp_path, smtp):
+    count = 30
+    with stack(tmp_path, smtp, MAIL_LEASE_SECONDS="3") as (server, start_worker):
+        for n in range(count):
+            register(server, f"user{n}", f"user{n}@example.com")
+        original = smtp.handler.handle_DATA
+
+        async def slow(*args):
+            time.sleep(0.1)  # a slow server: the batch is still going when the kill comes
+            return await original(*args)
+
+        smtp.handler.handle_DATA = slow
+        first = start_worker()
+        smtp.wait_for(5)
+        first.kill()
+        for _ in range(3):  # several workers pick up what is left
+            start_worker()
+        messages = smtp.wait_for(count, timeout=60)
+        time.sleep(4)  # past a lease: anything sent twice would show now
+        ids = message_ids(smtp.messages)
+        assert len(ids) == count
+        # Only the mail in flight at the kill may come twice (accepted, not yet recorded).
+        assert sum(ids.values()) - count <= 1, ids
+        assert {m["To"] for m in messages} == {f"user{n}@example.com" for n in range(count)}
+    assert os.path.exists(tmp_path / "worker.log")
