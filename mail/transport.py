@@ -41,6 +41,16 @@ def check(config) -> None:
         )
 
 
+def where(url: str) -> str:
+    """MAIL_URL without its password, for the log."""
+    parts = urlsplit(url)
+    return (
+        url
+        if url == "outbox:"
+        else f"{parts.scheme}://{parts.hostname}:{parts.port or SCHEMES[parts.scheme]}"
+    )
+
+
 def message(mail, sender: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender

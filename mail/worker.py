@@ -165,7 +165,11 @@ def worker_command(once: bool) -> None:
         click.echo(f"Handled {run_once()} mail(s).")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    click.echo(f"Mail worker started (pid {os.getpid()}).")
+    log.info(
+        "mail worker started (pid %s), sending to %s",
+        os.getpid(),
+        transport.where(current_app.config["MAIL_URL"]),
+    )
     loop(app_ctx.app, threading.Event())
 
 
