@@ -4,7 +4,6 @@ SMTP server in this process reached only through MAIL_URL, on SQLite or on Postg
 and (system tier) a worker killed with kill -9 mid-batch, several workers at once."""
 
 import contextlib
-import os
 import signal
 import statistics
 import subprocess
@@ -43,19 +42,14 @@ class Worker:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
 class Running:
     """One stack for the module's ordinary tests (starting gunicorn, migrating and
     starting a worker costs seconds): each test starts with an empty inbox."""
 
-    def __init__(self, server, smtp, folder):
+    def __init__(self, server, smtp, folder, start_worker):
         self.server, self.smtp, self.folder = server, smtp, folder
+        self.start_worker = start_worker
+        self.worker = start_worker()
 
     def log(self) -> str:
         return (self.folder / "worker.log").read_text()
@@ -66,11 +60,20 @@ def running(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mail-stack")
     smtp = SmtpServer(folder).start()
     try:
-        with stack(folder, smtp) as (server, start_worker):
-            start_worker()
-            yield Running(server, smtp, folder)
+        # A short lease, so the kill test's restarted workers take over quickly.
+        with stack(folder, smtp, MAIL_LEASE_SECONDS="4") as (server, start_worker):
+            yield Running(server, smtp, folder, start_worker)
     finally:
         smtp.stop()
+
+
+def drain(running) -> None:
+    """Wait for the worker to send what earlier tests queued, then empty the inbox."""
+    deadline = time.monotonic() + 30
+    while running.server.call("GET", "/ready")[1]["mail"]["waiting"]:
+        assert time.monotonic() < deadline, "the backlog was not sent"
+        time.sleep(0.2)
+    running.smtp.handler.messages.clear()
 
 
 @pytest.fixture
@@ -285,28 +288,31 @@ def test_no_answer_or_time_tells_whether_an_account_or_address_exists(inbox):
 
 
 @pytest.mark.system
-def test_a_worker_killed_mid_batch_loses_nothing_and_several_never_send_twice(tmp_path, smtp):
-    count = 30
-    with stack(tmp_path, smtp, MAIL_LEASE_SECONDS="3") as (server, start_worker):
-        for n in range(count):
-            register(server, f"user{n}", f"user{n}@example.com")
-        original = smtp.handler.handle_DATA
+def test_a_worker_killed_mid_batch_loses_nothing_and_several_never_send_twice(inbox):
+    server, smtp, count = inbox.server, inbox.smtp, 30
+    drain(inbox)
+    inbox.worker.stop()
+    for n in range(count):
+        register(server, f"user{n}", f"user{n}@example.com")
+    original = smtp.handler.handle_DATA
 
-        async def slow(*args):
-            time.sleep(0.1)  # a slow server: the batch is still going when the kill comes
-            return await original(*args)
+    async def slow(*args):
+        time.sleep(0.1)  # a slow server: the batch is still going when the kill comes
+        return await original(*args)
 
-        smtp.handler.handle_DATA = slow
-        first = start_worker()
-        smtp.wait_for(5)
+    smtp.handler.handle_DATA = slow
+    try:
+        first = inbox.start_worker()
+        smtp.wait_for(5, timeout=60)
         first.kill()
         for _ in range(3):  # several workers pick up what is left
-            start_worker()
-        messages = smtp.wait_for(count, timeout=60)
-        time.sleep(4)  # past a lease: anything sent twice would show now
-        ids = message_ids(smtp.messages)
-        assert len(ids) == count
-        # Only the mail in flight at the kill may come twice (accepted, not yet recorded).
-        assert sum(ids.values()) - count <= 1, ids
-        assert {m["To"] for m in messages} == {f"user{n}@example.com" for n in range(count)}
-    assert os.path.exists(tmp_path / "worker.log")
+            inbox.start_worker()
+        messages = smtp.wait_for(count, timeout=90)
+        time.sleep(5)  # past a lease: anything sent twice would show now
+    finally:
+        smtp.handler.handle_DATA = original
+    ids = message_ids(smtp.messages)
+    assert len(ids) == count
+    # Only the mail in flight at the kill may come twice (accepted, not yet recorded).
+    assert sum(ids.values()) - count <= 1, ids
+    assert {m["To"] for m in messages} == {f"user{n}@example.com" for n in range(count)}
