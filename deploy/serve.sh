@@ -35,5 +35,9 @@ GUNICORN_BIND="unix:$RUN_DIR/gunicorn.sock" "$BIN/gunicorn" "app:create_app()" &
 pids+=($!)
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
 pids+=($!)
+if [ -n "${MAIL_URL:-}" ]; then  # queued mail is sent by its own process (mail/worker.py)
+  "$BIN/flask" --app app:create_app mail worker &
+  pids+=($!)
+fi
 echo "serving on http://127.0.0.1:$PORT (nginx -> gunicorn at $RUN_DIR/gunicorn.sock)" >&2
 wait -n "${pids[@]}"  # either one ending ends both
