@@ -313,7 +313,10 @@ class MyInfoSchema(UserSchema):
     email = fields.Str(dump_only=True, allow_none=True, metadata={"example": "alice@example.com"})
     email_verified = fields.Bool(dump_only=True, metadata={"example": True})
     email_pending = fields.Str(dump_only=True, allow_none=True, metadata={"example": None})
-    mfa_enabled = fields.Bool(dump_only=True, metadata={"example": False})
+    # Two-factor login is not there yet (API.md "Two-factor login"): always false.
+    mfa_enabled = fields.Constant(
+        False, dump_only=True, metadata={"type": "boolean", "example": False}
+    )
 
 
 class UserCreateSchema(UserSchema):

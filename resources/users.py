@@ -116,8 +116,7 @@ class MyInfo(MethodView):
     @blp.response(200, MyInfoSchema)
     def get(self):
         """The token's user, with the state of its email address"""
-        user = db.session.get(User, current_user.id) or abort(token_revoked())
-        return {"mfa_enabled": False, **MyInfoSchema().dump(user)}
+        return current_user
 
 
 @blp.route("/my-info/password")
