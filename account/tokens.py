@@ -8,7 +8,7 @@ import hmac
 import secrets
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from db import db
 from models import EmailToken
@@ -70,6 +70,12 @@ def void(user_id: int, purpose: str) -> None:
         .values(spent_at=unix_now())
         .execution_options(synchronize_session=False)
     )
+
+
+def prune(before: int) -> int:
+    """Delete tokens that expired before `before`: spent or not, they only count toward
+    the per-account reset limit, whose window is far shorter than what is kept."""
+    return db.session.execute(delete(EmailToken).where(EmailToken.expires_at < before)).rowcount
 
 
 def issued_since(user_id: int, purpose: str, since: int) -> int:

@@ -21,6 +21,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask.globals import app_ctx
 from sqlalchemy import delete, or_, select, update
 
+from account import tokens
 from db import db
 from mail import transport
 from models import Mail
@@ -126,8 +127,10 @@ def run_once() -> int:
 
 
 def prune() -> None:
+    """Sent and failed mail, and link tokens, a day after they stopped mattering."""
     old = unix_now() - KEEP_SENT
     db.session.execute(delete(Mail).where(or_(Mail.sent_at < old, Mail.failed_at < old)))
+    tokens.prune(old)
     db.session.commit()
 
 

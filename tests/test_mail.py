@@ -9,7 +9,7 @@ import pytest
 from app import create_app
 from db import db
 from mail import worker
-from models import Mail
+from models import EmailToken, Mail
 from tests.conftest import PASSWORD, SECRET
 from tests.smtp import SmtpServer, token_in
 
@@ -165,6 +165,18 @@ def test_a_leased_mail_is_claimed_by_one_worker_until_its_lease_runs_out(
         # The first worker's late outcome is not recorded: it no longer holds the lease.
         worker.record(mail, "a" * 32, sent_at=later)
         assert db.session.get(Mail, mail.id).sent_at is None
+
+
+def test_old_mail_and_expired_link_tokens_are_pruned(mailing, client, monkeypatch):
+    register(client)
+    run_worker(mailing)
+    register(client, "bob", "bob@example.com")  # still waiting: kept
+    later = rows(mailing)[0].sent_at + worker.KEEP_SENT + 86_400 + 1
+    monkeypatch.setattr("mail.worker.unix_now", lambda: later)
+    with mailing.app_context():
+        worker.prune()
+        assert db.session.execute(db.select(db.func.count()).select_from(EmailToken)).scalar() == 0
+    assert [mail.recipient for mail in rows(mailing)] == ["bob@example.com"]
 
 
 def test_outbox_mode_writes_eml_files_to_the_instance_folder(app, client, tmp_path, caplog):
