@@ -59,7 +59,9 @@ def message(mail, sender: str) -> EmailMessage:
     # One Message-ID per outbox row: a mail sent twice would show as such.
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     msg["Message-ID"] = f"<mail-{mail.id}-{mail.created_at}@{domain}>"
-    msg.set_content(mail.body)
+    # Plain ASCII stays as written (7bit), so a link in an .eml file can be copied or
+    # grepped whole; anything else is quoted-printable, which every server takes.
+    msg.set_content(mail.body, cte="7bit" if mail.body.isascii() else "quoted-printable")
     return msg
 
 
