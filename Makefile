@@ -44,9 +44,12 @@ lock:
 	    mv "$$out.tmp" "$$out"; rm -rf "$$tmp"; \
 	  done'
 
+# Mail goes to instance/outbox/ as .eml files, sent by a thread of the server, and its
+# links point at this server's demo page (README "Email and password reset").
 run: $(STAMP)
 	$(BIN)/flask db upgrade
-	$(BIN)/flask run
+	MAIL_URL="$${MAIL_URL:-outbox:}" FRONTEND_URL="$${FRONTEND_URL:-http://127.0.0.1:5000/demo}" \
+	  $(BIN)/flask run
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import breaker
 import config
 import connections
+import mail
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
@@ -44,5 +45,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     protocol.init_app(app)
     hosts.init_app(app)
     demo.init_app(app)
+    mail.init_app(app)
     requestlog.init_app(app)
     return app

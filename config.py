@@ -50,6 +50,9 @@ CONSTANTS: dict[str, Any] = {
     # The tokens pasted into Authorize survive a page reload (kept in localStorage).
     "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True},
     "PROPAGATE_EXCEPTIONS": False,
+    "MAIL_POLL_SECONDS": 1.0,
+    # Every reset request answers after this long, so its time tells nothing.
+    "PASSWORD_RESET_ANSWER_SECONDS": 0.25,
 }
 
 
@@ -193,6 +196,13 @@ def name(text: str) -> str:
     return text
 
 
+def worker(text: str) -> str:
+    """Who sends queued mail: a thread of each serving process, or `flask mail worker`."""
+    if text not in ("", "thread", "external"):
+        raise ValueError("thread or external")
+    return text
+
+
 class Setting(NamedTuple):
     parse: Callable[[str], Any]
     default: str
@@ -221,6 +231,21 @@ ENVIRONMENT: dict[str, Setting] = {
     "RATELIMIT_LOGIN_FAILURES": Setting(rate, "10 per minute"),
     "RATELIMIT_LOGIN_FAILURES_PER_CLIENT": Setting(rate, "100 per minute"),
     "RATELIMIT_REGISTER": Setting(rate, "30 per minute"),
+    "RATELIMIT_PASSWORD_RESET": Setting(rate, "5 per hour"),
+    # Email and account recovery (API.md; mail/): where mail goes (mail/transport.py checks
+    # the URL), links built from FRONTEND_URL alone, never from a request's Host.
+    "MAIL_URL": Setting(anything, "", shown=False),
+    "MAIL_FROM": Setting(name, "Stores API <no-reply@localhost>"),
+    "FRONTEND_URL": Setting(anything, ""),
+    # Unset: a thread of the server with MAIL_URL=outbox:, else `flask mail worker`.
+    "MAIL_WORKER": Setting(worker, ""),
+    "MAIL_RETRY_FOR": Setting(count, "3600"),
+    "MAIL_BACKOFF_MAX": Setting(count, "300"),
+    # Longer than any SMTP conversation (mail/transport.TIMEOUT): a lease that runs out
+    # means its worker died, and the mail goes to another.
+    "MAIL_LEASE_SECONDS": Setting(count, "60"),
+    "EMAIL_VERIFY_EXPIRES": Setting(count, "86400"),
+    "PASSWORD_RESET_EXPIRES": Setting(count, "1800"),
     "MAX_SESSIONS_PER_USER": Setting(count, "50"),
     "RATELIMIT_STORAGE_URI": Setting(storage_uri, "memory://"),
     "REDIS_TIMEOUT": Setting(timeout, "1"),
@@ -304,6 +329,8 @@ def finalize(config: MutableMapping[str, Any]) -> None:
             f"{weakness(str(config['JWT_SECRET_KEY']))}); unset it to have a random key "
             "made in the instance folder."
         )
+    if not config["MAIL_WORKER"]:
+        config["MAIL_WORKER"] = "thread" if config["MAIL_URL"] == "outbox:" else "external"
     if isinstance(config["JWT_REFRESH_GRACE_SECONDS"], int | float):
         config["JWT_REFRESH_GRACE_SECONDS"] = timedelta(seconds=config["JWT_REFRESH_GRACE_SECONDS"])
     config.setdefault("DATABASE_DEADLINE", config["DATABASE_TIMEOUT"] + 2)

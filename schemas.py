@@ -145,9 +145,34 @@ class UserSchema(Schema):
     is_admin = fields.Bool(dump_only=True, metadata={"example": False})
 
 
+def email_field(**kwargs) -> fields.Email:
+    """An email address as a request gives it (compared folded: models.email_key)."""
+    return fields.Email(
+        validate=[validate.Length(max=254), no_nul],
+        metadata={"example": "alice@example.com"},
+        **kwargs,
+    )
+
+
+class MyInfoSchema(UserSchema):
+    """GET /my-info: the user record plus the recovery address's state."""
+
+    email = fields.Str(dump_only=True, allow_none=True, metadata={"example": "alice@example.com"})
+    email_verified = fields.Bool(dump_only=True, metadata={"example": True})
+    email_pending = fields.Str(dump_only=True, allow_none=True, metadata={"example": None})
+    # Two-factor login is not there yet (API.md "Two-factor login"): always false.
+    mfa_enabled = fields.Constant(
+        False, dump_only=True, metadata={"type": "boolean", "example": False}
+    )
+
+
 class UserCreateSchema(UserSchema):
     class Meta:
         exclude = dump_only(UserSchema)
+
+    email = email_field(
+        load_default=None, allow_none=True, load_only=True
+    )  # optional: a verification mail goes to it
 
     password = password_to_set()
 
@@ -326,3 +351,12 @@ class JwkSchema(Schema):
 
 class JwksSchema(Schema):
     keys = fields.List(fields.Nested(JwkSchema), required=True)
+
+
+class MailBacklogSchema(Schema):
+    waiting = fields.Int(required=True, metadata={"example": 0})
+    oldest_age = fields.Int(required=True, metadata={"description": "Seconds.", "example": 0})
+
+
+class ReadySchema(StatusSchema):
+    mail = fields.Nested(MailBacklogSchema, required=True)

@@ -47,10 +47,15 @@ for i in $(seq 1 "$INSTANCES"); do
   pids+=($!)
 done
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
-pids+=($!)
+nginx_pid=$!
+pids+=($nginx_pid)
+if [ -n "${MAIL_URL:-}" ]; then  # queued mail is sent by its own process (mail/worker.py)
+  "$BIN/flask" --app app:create_app mail worker &
+  pids+=($!)
+fi
 echo "serving on http://127.0.0.1:$PORT (nginx -> $INSTANCES gunicorn instance(s) in $RUN_DIR)" >&2
 if [ "$INSTANCES" = 1 ]; then
   wait -n "${pids[@]}"  # either one ending ends both
 else
-  wait "${pids[-1]}"  # nginx; a lost instance is routed around, as behind a load balancer
+  wait "$nginx_pid"  # nginx; a lost instance is routed around, as behind a load balancer
 fi

@@ -1,10 +1,23 @@
 """SQLAlchemy models, one a file."""
 
+from models.email_token import EmailToken
 from models.item import Item
 from models.item_tag import items_tags
 from models.login_session import LoginSession
+from models.mail import Mail
 from models.store import Store
 from models.tag import Tag
-from models.user import User, username_key
+from models.user import User, email_key, username_key
 
-__all__ = ["Item", "LoginSession", "Store", "Tag", "User", "items_tags", "username_key"]
+__all__ = [
+    "EmailToken",
+    "Item",
+    "LoginSession",
+    "Mail",
+    "Store",
+    "Tag",
+    "User",
+    "email_key",
+    "items_tags",
+    "username_key",
+]

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
 from flask_smorest import abort
 
+from account import addresses, recovery
 from db import db
 from models import User
 from schemas import (
@@ -12,6 +13,7 @@ from schemas import (
     LoginQuerySchema,
     LoginSchema,
     MessageSchema,
+    MyInfoSchema,
     PasswordChangeSchema,
     UserCreateSchema,
     UserSchema,
@@ -38,8 +40,12 @@ class Register(MethodView):
     @blp.conflict(409, "A user with that username already exists.")
     @limited(blp, REGISTER)
     def post(self, data):
-        """Create an account"""
-        db.session.add(User(username=data["username"], password=hash_password(data["password"])))
+        """Create an account; with an email, a verification mail is sent"""
+        user = User(username=data["username"], password=hash_password(data["password"]))
+        db.session.add(user)
+        if data["email"]:
+            db.session.flush()  # the id the verification token names
+            addresses.offer(user, data["email"])
         db.session.commit()
         return {"message": "User created successfully."}
 
@@ -90,9 +96,9 @@ class Logout(MethodView):
 @blp.route("/my-info")
 class MyInfo(MethodView):
     @blp.login_required()
-    @blp.response(200, UserSchema)
+    @blp.response(200, MyInfoSchema)
     def get(self):
-        """The token's user"""
+        """The token's user, with the state of its email address"""
         return current_user
 
 
@@ -117,6 +123,7 @@ class MyPassword(MethodView):
             invalid_credentials()
         user.password = hash_password(data["new_password"])
         end_all_sessions(user.id)
+        recovery.password_changed(user)
         db.session.commit()
         return {"message": "Password changed."}
 

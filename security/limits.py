@@ -1,5 +1,5 @@
 """Rate limits (Flask-Limiter): failed logins per client and username and per client
-across usernames, sign-ups per client. Counters live in RATELIMIT_STORAGE_URI: Redis
+across usernames, sign-ups and password reset requests per client. Counters live in RATELIMIT_STORAGE_URI: Redis
 shared by every worker in production, process memory by default (and as the fallback
 while Redis is down).
 
@@ -29,9 +29,14 @@ from web.errors import example
 
 LOGIN_LIMITED = "Too many failed logins. Try again later."
 REGISTER_LIMITED = "Too many sign-ups from this client. Try again later."
-LOGIN, REGISTER = "login", "register"
-DESCRIPTIONS = {LOGIN: "Too many failed logins", REGISTER: "Too many sign-ups from this client"}
-MESSAGES = {LOGIN: LOGIN_LIMITED, REGISTER: REGISTER_LIMITED}
+RESET_LIMITED = "Too many password reset requests from this client. Try again later."
+LOGIN, REGISTER, PASSWORD_RESET = "login", "register", "password_reset"
+DESCRIPTIONS = {
+    LOGIN: "Too many failed logins",
+    REGISTER: "Too many sign-ups from this client",
+    PASSWORD_RESET: "Too many reset requests from this client",
+}
+MESSAGES = {LOGIN: LOGIN_LIMITED, REGISTER: REGISTER_LIMITED, PASSWORD_RESET: RESET_LIMITED}
 # No account's username is longer (LoginSchema, UserCreateSchema): a longer one is a
 # 422, keyed on the client alone before it costs a normalization or a long Redis key.
 USERNAME_MAX = 80
@@ -119,6 +124,13 @@ def init_app(app: Flask) -> None:
             limiter.limit(
                 lambda: current_app.config["RATELIMIT_REGISTER"],
                 error_message=REGISTER_LIMITED,
+                methods=methods,
+            )
+        ],
+        PASSWORD_RESET: lambda methods: [
+            limiter.limit(
+                lambda: current_app.config["RATELIMIT_PASSWORD_RESET"],
+                error_message=RESET_LIMITED,
                 methods=methods,
             )
         ],

@@ -110,6 +110,16 @@ NON_DEFAULT = {
     "JWT_REFRESH_GRACE_SECONDS": "3",
     "JWT_PREVIOUS_SECRET_KEYS": "an-old-key-that-is-long-enough-for-hs256-000,"
     "another-old-key-long-enough-for-hs256-0000",
+    "MAIL_URL": "outbox:",
+    "MAIL_FROM": "Shop <shop@example.com>",
+    "FRONTEND_URL": "https://app.example/#{{kind}}={{token}}",  # .format(tmp=) below
+    "MAIL_WORKER": "external",
+    "MAIL_RETRY_FOR": "600",
+    "MAIL_BACKOFF_MAX": "30",
+    "MAIL_LEASE_SECONDS": "20",
+    "EMAIL_VERIFY_EXPIRES": "3600",
+    "PASSWORD_RESET_EXPIRES": "600",
+    "RATELIMIT_PASSWORD_RESET": "3 per hour",
 }
 # An Ed25519 key made for this test only (one line, as an environment can hold it).
 TEST_PRIVATE_KEY = (

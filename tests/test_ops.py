@@ -27,7 +27,8 @@ def access_log():
 
 def test_health_and_ready(client):
     assert client.get("/health").json == {"status": "ok"}
-    assert client.get("/ready").json == {"status": "ready"}
+    ready = {"status": "ready", "mail": {"waiting": 0, "oldest_age": 0}}
+    assert client.get("/ready").json == ready
 
 
 def test_probes_are_in_the_openapi_document(client):

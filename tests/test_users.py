@@ -27,6 +27,9 @@ DUPLICATE = {
 }
 INVALID_CREDENTIALS = {"message": "Invalid credentials."}
 
+# GET /my-info of a user who gave no email (API.md "Email and account recovery").
+NO_EMAIL = {"email": None, "email_verified": False, "email_pending": None, "mfa_enabled": False}
+
 
 def assert_401(response, body=None):
     assert response.status_code == 401, response.json
@@ -160,7 +163,12 @@ def test_my_info(client, auth):
     tokens = auth.tokens()
     response = client.get("/my-info", headers=bearer(tokens["access_token"]))
     assert response.status_code == 200
-    assert response.json == {"id": user_id(tokens), "username": "alice", "is_admin": False}
+    assert response.json == {
+        "id": user_id(tokens),
+        "username": "alice",
+        "is_admin": False,
+        **NO_EMAIL,
+    }
 
 
 def test_my_info_needs_token(client):
@@ -326,7 +334,7 @@ def test_create_admin_creates(client, auth, runner):
     tokens = auth.login("root").json
     assert decode(tokens["access_token"])["is_admin"] is True
     info = client.get("/my-info", headers=bearer(tokens["access_token"])).json
-    assert info == {"id": user_id(tokens), "username": "root", "is_admin": True}
+    assert info == {"id": user_id(tokens), "username": "root", "is_admin": True, **NO_EMAIL}
 
 
 def test_create_admin_prompts_for_password(auth, runner):

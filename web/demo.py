@@ -18,6 +18,8 @@ def page():
     response = send_from_directory(STATIC, "demo.html")
     # Always revalidate, so a changed demo page is picked up at the next load.
     response.headers["Cache-Control"] = "no-cache"
+    # Links from mails carry a token in the fragment: never in a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

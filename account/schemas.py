@@ -1,0 +1,34 @@
+"""Request bodies of the email and recovery endpoints (resources/account.py)."""
+
+from marshmallow import Schema, fields, validate
+
+from schemas import PASSWORD, email_field, no_nul
+
+TOKEN = {"example": "q3vP0v9m3yQk7bq1cX0sJ2l8Zr5tYw4uHn6aE1dG2fI"}
+
+
+class EmailChangeSchema(Schema):
+    email = email_field(required=True, allow_none=True)
+    current_password = fields.Str(
+        required=True, validate=validate.Length(max=128), metadata=PASSWORD
+    )
+
+
+class LinkTokenSchema(Schema):
+    token = fields.Str(required=True, validate=[validate.Length(max=128), no_nul], metadata=TOKEN)
+
+
+class ResetRequestSchema(Schema):
+    login = fields.Str(
+        required=True,
+        validate=[validate.Length(min=1, max=254), no_nul],
+        metadata={"example": "alice@example.com", "description": "A username or an email."},
+    )
+
+
+class ResetConfirmSchema(LinkTokenSchema):
+    new_password = fields.Str(
+        required=True,
+        validate=validate.Length(min=8, max=128),
+        metadata={"example": "a new correct horse"},
+    )
