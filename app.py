@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import mail
+import mfa
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
@@ -39,5 +40,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     protocol.init_app(app)
     demo.init_app(app)
     mail.init_app(app)
+    mfa.init_app(app)
     requestlog.init_app(app)
     return app

@@ -1,5 +1,6 @@
 """Settings from the environment (and `.env` through python-dotenv), checked at start-up."""
 
+import base64
 import os
 import secrets
 from datetime import timedelta
@@ -51,16 +52,18 @@ def database_url(instance_path: str) -> str:
     return url
 
 
-def instance_secret(instance_path: str) -> str:
-    """A random 256-bit key kept in the instance folder, made on first start (mode 0600)."""
-    path = Path(instance_path) / "jwt-secret"
+def instance_secret(instance_path: str, name: str = "jwt-secret", fernet: bool = False) -> str:
+    """A random 256-bit key kept in the instance folder, made on first start (mode 0600);
+    `fernet`: in the url-safe base64 form a Fernet key takes."""
+    path = Path(instance_path) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_hex(32))
+        key = secrets.token_bytes(32)
+        f.write(base64.urlsafe_b64encode(key).decode() if fernet else key.hex())
     return path.read_text().strip()
 
 
@@ -97,6 +100,9 @@ def from_environment(instance_path: str) -> dict:
         ),
         "RATELIMIT_REGISTER": os.environ.get("RATELIMIT_REGISTER", "30 per minute"),
         **mail_settings(),
+        # Fernet keys for TOTP secrets, current first then previous (mfa/crypto.py).
+        "MFA_ENCRYPTION_KEYS": os.environ.get("MFA_ENCRYPTION_KEYS")
+        or instance_secret(instance_path, "mfa-key", fernet=True),
         # Live login sessions a user may hold; a login past it ends the oldest.
         "MAX_SESSIONS_PER_USER": _count("MAX_SESSIONS_PER_USER", 50),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

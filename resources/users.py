@@ -8,6 +8,8 @@ from flask_smorest.error_handler import ErrorSchema
 
 from account import addresses, recovery
 from db import db
+from mfa.login import MFA_REQUIRED_EXAMPLE, challenge, mfa_required
+from mfa.schemas import MfaRequiredSchema
 from models import User
 from schemas import (
     SET_COOKIE,
@@ -27,7 +29,13 @@ from security.cookies import deliver, logout_required
 from security.errors import ADMIN_REQUIRED, INVALID_CREDENTIALS, invalid_credentials, token_revoked
 from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
 from security.passwords import hash_password, verify_password
-from security.sessions import end_all_sessions, end_session, log_in, rotate_or_end
+from security.sessions import (
+    end_all_sessions,
+    end_session,
+    log_in,
+    rotate_or_end,
+    second_factor_on,
+)
 from security.tokens import NO_STORE_DOC, issue_tokens
 from web.bodies import Blueprint
 from web.errors import conflict_example, example
@@ -68,7 +76,14 @@ class Login(MethodView):
     @blp.arguments(LoginQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, TOKEN_RESPONSE, headers=TOKEN_HEADERS)
     @blp.alt_response(
-        401, schema=MessageSchema, description="Invalid credentials", example=INVALID_CREDENTIALS
+        401,
+        schema=MfaRequiredSchema,
+        description="Invalid credentials; or, for the right password of a user with two-factor "
+        "login on, mfa_required: send the mfa_token and a code to POST /login/mfa",
+        examples={
+            "invalid_credentials": {"value": INVALID_CREDENTIALS},
+            "mfa_required": {"value": MFA_REQUIRED_EXAMPLE},
+        },
     )
     @blp.alt_response(
         429,
@@ -79,6 +94,10 @@ class Login(MethodView):
     def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
         user, session = log_in(data["username"], data["password"])
+        if session is None:  # two-factor on: POST /login/mfa finishes with a code
+            token = challenge(user) or invalid_credentials()
+            db.session.commit()
+            return mfa_required(token)
         db.session.commit()
         tokens = issue_tokens(user, session.id, session.refresh_jti, fresh=True)
         return jsonify(deliver(tokens, to_cookies=cookies))
@@ -117,7 +136,7 @@ class MyInfo(MethodView):
     def get(self):
         """The token's user, with the state of its email address"""
         user = db.session.get(User, current_user.id) or abort(token_revoked())
-        return {"mfa_enabled": False, **MyInfoSchema().dump(user)}
+        return {"mfa_enabled": second_factor_on(user.id), **MyInfoSchema().dump(user)}
 
 
 @blp.route("/my-info/password")

@@ -8,7 +8,7 @@ unless they share a Redis. Only public Flask-Limiter API is used: the limits wra
 the registered view functions, and a request filter tells its per-request hook that
 every other endpoint is exempt before it resolves any limit (bench/README.md)."""
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -25,6 +25,14 @@ def login_key() -> str:
     username = body.get("username") if isinstance(body, dict) else None
     key = username_key(username) if isinstance(username, str) else None
     return f"{get_remote_address()}|{key}"
+
+
+def failed_login(response: Response) -> bool:
+    """A wrong password (401) or a wrong one-time code; not the 401 mfa_required that a
+    right password of a user with two-factor on gets (mfa/login.py marks both in `g`)."""
+    if g.get("mfa_wrong_code"):
+        return True
+    return response.status_code == 401 and not g.get("mfa_required")
 
 
 def retry_after_only_when_refused(response: Response) -> Response:
@@ -48,10 +56,14 @@ def init_app(app: Flask) -> None:
         # RATELIMIT_ENABLED=False: Flask-Limiter installs no hooks, so nothing would keep
         # this limiter alive for the views it wraps (they hold it weakly). Wrap nothing.
         return
-    failed = {
-        "deduct_when": lambda response: response.status_code == 401,
-        "error_message": LOGIN_LIMITED,
-    }
+    failed = {"deduct_when": failed_login, "error_message": LOGIN_LIMITED}
+    # One budget per client for passwords and one-time codes alike (the code step has no
+    # username; wrong codes are also counted per account in the database, mfa/codes.py).
+    per_client = limiter.shared_limit(
+        lambda: current_app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"],
+        scope="login-per-client",
+        **failed,
+    )
     limits = {
         # Only failures count; once over either, even the right password gets 429.
         "users.Login": [
@@ -61,12 +73,9 @@ def init_app(app: Flask) -> None:
                 **failed,
             ),
             # One client trying a password against many accounts.
-            limiter.limit(
-                lambda: current_app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"],
-                scope="per-client",
-                **failed,
-            ),
+            per_client,
         ],
+        "mfa.LoginMfa": [per_client],
         "users.Register": [
             limiter.limit(
                 lambda: current_app.config["RATELIMIT_REGISTER"],

@@ -31,7 +31,8 @@ def options_as_json(response: Response) -> Response:
 
 
 # The endpoints whose answers carry tokens: no cache (browser, proxy) may keep them.
-TOKEN_ENDPOINTS = {"users.Login", "users.Refresh"}
+# Also the two-factor ones whose answers carry a secret or recovery codes.
+TOKEN_ENDPOINTS = {"users.Login", "users.Refresh", "mfa.LoginMfa", "mfa.Enrol", "mfa.Confirm"}
 
 
 def tokens_not_cached(response: Response) -> Response:
