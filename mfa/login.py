@@ -6,7 +6,7 @@ a two-factor change or the user's deletion removes it."""
 
 import secrets
 
-from flask import abort, current_app, g
+from flask import abort, current_app, g, jsonify
 from sqlalchemy import and_, delete, exists, insert, literal, select, update
 
 from db import db
@@ -109,7 +109,8 @@ def finish(token: str, code: str) -> tuple[User, LoginSession]:
 def refuse_while_limited(user_id: int) -> None:
     wait = codes.retry_after(user_id)
     if wait is not None:
-        response = auth_error(429, code=429, status="Too Many Requests", message=CODES_LIMITED)
+        response = jsonify(code=429, status="Too Many Requests", message=CODES_LIMITED)
+        response.status_code = 429
         response.headers["Retry-After"] = str(wait)
         abort(response)
 
