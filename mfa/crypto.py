@@ -26,6 +26,11 @@ def decrypt(stored: str) -> str:
     return keys().decrypt(stored.encode()).decode()
 
 
+def rotate(stored: str) -> str:
+    """`stored` re-encrypted with the first key (it may have been under any of them)."""
+    return keys().rotate(stored.encode()).decode()
+
+
 def code_digest(secret: str, code: str) -> str:
     """A recovery code keyed by the user's own TOTP secret: it survives a rotation of
     either the JWT or the encryption keys, and dies with the secret."""

@@ -22,11 +22,9 @@ MFA_TOKEN_INVALID = {
     "error": "mfa_token_invalid",
 }
 MFA_REQUIRED = "A one-time code is required."
-MFA_REQUIRED_EXAMPLE = {
-    "message": MFA_REQUIRED,
-    "error": "mfa_required",
-    "mfa_token": "Qm9vdHN0cmFwIHRoZSBzZWNvbmQgZmFjdG9yIGhlcmUuLi4",
-}
+MFA_REQUIRED_BODY = (
+    '{"message": "A one-time code is required.", "error": "mfa_required", "mfa_token": "..."}'
+)
 CODES_LIMITED = "Too many wrong one-time codes for this account. Try again later."
 
 

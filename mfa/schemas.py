@@ -67,6 +67,9 @@ class RecoveryCodesSchema(Schema):
 
 
 class MfaRequiredSchema(Schema):
+    """POST /login's 401: `{"message": "Invalid credentials."}`, or for the right password
+    of a user with two-factor on, mfa_required with the token for POST /login/mfa."""
+
     message = fields.Str(required=True, metadata={"example": "A one-time code is required."})
-    error = fields.Str(required=True, metadata={"example": "mfa_required"})
-    mfa_token = fields.Str(required=True, metadata=MFA_TOKEN)
+    error = fields.Str(metadata={"example": "mfa_required"})
+    mfa_token = fields.Str(metadata=MFA_TOKEN)

@@ -70,7 +70,9 @@ def me() -> User:
 class Enrol(MethodView):
     @protected(blp, fresh=True)
     @blp.response(200, EnrolmentSchema, headers=NO_STORE_DOC)
-    @blp.alt_response(409, schema=ErrorSchema, description=ALREADY_ON)
+    @blp.alt_response(
+        409, schema=ErrorSchema, description=ALREADY_ON, example=example(409, ALREADY_ON)
+    )
     def post(self):
         """Start turning on two-factor login: a new secret and its QR code (not on yet)"""
         started = enrolment.start(me()) or abort(409, message=ALREADY_ON)
@@ -83,7 +85,9 @@ class Confirm(MethodView):
     @protected(blp, fresh=True)
     @blp.arguments(CodeSchema)
     @blp.response(200, RecoveryCodesSchema, headers=NO_STORE_DOC)
-    @blp.alt_response(409, schema=ErrorSchema, description=NO_PENDING)
+    @blp.alt_response(
+        409, schema=ErrorSchema, description=NO_PENDING, example=example(409, NO_PENDING)
+    )
     @code_errors
     def post(self, data):
         """Turn two-factor login on with a code from the app: ten recovery codes, shown once"""
@@ -106,7 +110,9 @@ class Disable(MethodView):
     )
     @blp.arguments(DisableSchema)
     @blp.response(200, MessageSchema, example={"message": "Two-factor login turned off."})
-    @blp.alt_response(409, schema=ErrorSchema, description=ALREADY_OFF)
+    @blp.alt_response(
+        409, schema=ErrorSchema, description=ALREADY_OFF, example=example(409, ALREADY_OFF)
+    )
     @code_errors
     def post(self, data):
         """Turn two-factor login off (fresh token, password and a code or recovery code)"""

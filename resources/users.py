@@ -8,7 +8,7 @@ from flask_smorest.error_handler import ErrorSchema
 
 from account import addresses, recovery
 from db import db
-from mfa.login import MFA_REQUIRED_EXAMPLE, challenge, mfa_required
+from mfa.login import MFA_REQUIRED_BODY, challenge, mfa_required
 from mfa.schemas import MfaRequiredSchema
 from models import User
 from schemas import (
@@ -78,12 +78,11 @@ class Login(MethodView):
     @blp.alt_response(
         401,
         schema=MfaRequiredSchema,
-        description="Invalid credentials; or, for the right password of a user with two-factor "
-        "login on, mfa_required: send the mfa_token and a code to POST /login/mfa",
-        examples={
-            "invalid_credentials": {"value": INVALID_CREDENTIALS},
-            "mfa_required": {"value": MFA_REQUIRED_EXAMPLE},
-        },
+        description="Invalid credentials (the example); or, for the right password of a user "
+        "with two-factor login on, no tokens but `"
+        + MFA_REQUIRED_BODY
+        + "`: send that mfa_token and a code to POST /login/mfa",
+        example=INVALID_CREDENTIALS,
     )
     @blp.alt_response(
         429,

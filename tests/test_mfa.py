@@ -363,11 +363,16 @@ def client_get_status(mfa) -> int:
     return mfa.client.get("/my-info", headers=mfa.headers).status_code
 
 
-def test_the_secret_survives_a_rotation_of_the_encryption_key(app, mfa):
+def test_the_secret_survives_a_rotation_of_the_encryption_key(app, runner, mfa, clock):
     mfa.enable()
-    old = app.config["MFA_ENCRYPTION_KEYS"]
-    app.config["MFA_ENCRYPTION_KEYS"] = f"{Fernet.generate_key().decode()},{old}"
+    old, new = app.config["MFA_ENCRYPTION_KEYS"], Fernet.generate_key().decode()
+    app.config["MFA_ENCRYPTION_KEYS"] = f"{new},{old}"
+    assert mfa.second(mfa.mfa_token(), mfa.code()).status_code == 200  # under the old key
+    result = runner.invoke(args=["mfa", "rotate-key"])
+    assert "Re-encrypted 1 " in result.output
+    app.config["MFA_ENCRYPTION_KEYS"] = new  # the old key removed
+    clock.now += 30
     assert mfa.second(mfa.mfa_token(), mfa.code()).status_code == 200
-    app.config["MFA_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()  # the old key removed
+    app.config["MFA_ENCRYPTION_KEYS"] = old  # a key that never encrypted it
     with app.app_context(), pytest.raises(InvalidToken):  # an operator error, not an answer
         crypto.decrypt(db.session.get(MfaCredential, 1).secret)
