@@ -55,12 +55,14 @@ def confirm(user: User, code: str, keep_sid: str) -> list[str] | None:
     step = codes.matching_step(secret, code)
     if step is None or not codes.spend_step(user.id, step, enabled=False):
         return None
+    user.mfa_enabled = True
     recovery = codes.new_recovery_codes(user.id, secret)
     changed(user, on=True, keep_sid=keep_sid)
     return recovery
 
 
 def turn_off(user: User) -> None:
+    user.mfa_enabled = False
     for model in (MfaCredential, RecoveryCode):
         db.session.execute(delete(model).where(model.user_id == user.id))
 

@@ -7,11 +7,11 @@ a two-factor change or the user's deletion removes it."""
 import secrets
 
 from flask import abort, current_app, g, jsonify
-from sqlalchemy import and_, delete, exists, insert, literal, select, update
+from sqlalchemy import and_, delete, insert, literal, select, update
 
 from db import db
 from mfa import codes, crypto
-from models import LoginSession, MfaCredential, MfaLogin, User
+from models import LoginSession, MfaLogin, User
 from security.errors import auth_error
 from security.sessions import start_session
 
@@ -49,7 +49,7 @@ def challenge(user: User) -> str | None:
         .where(
             users.c.id == user.id,
             users.c.password == user.password,
-            exists().where(MfaCredential.user_id == user.id, MfaCredential.enabled),
+            users.c.mfa_enabled,
         )
         .with_for_update(read=True, of=users)
     )
@@ -57,8 +57,10 @@ def challenge(user: User) -> str | None:
         insert(logins).from_select(["user_id", *values], still_valid).returning(logins.c.id)
     ).scalar_one_or_none()
     db.session.execute(delete(MfaLogin).where(MfaLogin.expires_at < now))
+    if issued is None:
+        return None
     g.mfa_required = True  # not a failed login for the login limits (security/limits.py)
-    return token if issued is not None else None
+    return token
 
 
 def mfa_required(token: str):

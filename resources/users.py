@@ -29,13 +29,7 @@ from security.cookies import deliver, logout_required
 from security.errors import ADMIN_REQUIRED, INVALID_CREDENTIALS, invalid_credentials, token_revoked
 from security.limits import LOGIN_LIMITED, REGISTER_LIMITED
 from security.passwords import hash_password, verify_password
-from security.sessions import (
-    end_all_sessions,
-    end_session,
-    log_in,
-    rotate_or_end,
-    second_factor_on,
-)
+from security.sessions import end_all_sessions, end_session, log_in, rotate_or_end
 from security.tokens import NO_STORE_DOC, issue_tokens
 from web.bodies import Blueprint
 from web.errors import conflict_example, example
@@ -135,7 +129,7 @@ class MyInfo(MethodView):
     def get(self):
         """The token's user, with the state of its email address"""
         user = db.session.get(User, current_user.id) or abort(token_revoked())
-        return {"mfa_enabled": second_factor_on(user.id), **MyInfoSchema().dump(user)}
+        return user
 
 
 @blp.route("/my-info/password")

@@ -14,7 +14,7 @@ from flask import current_app, request
 from sqlalchemy import and_, case, delete, insert, literal, or_, select, update
 
 from db import db
-from models import LoginSession, MfaCredential, MfaLogin, User, username_key
+from models import LoginSession, MfaLogin, User, username_key
 from models.login_session import IP_LENGTH, USER_AGENT_LENGTH
 from security.errors import invalid_credentials
 from security.passwords import verify_password
@@ -57,7 +57,7 @@ def log_in(username: str, password: str) -> tuple[User, LoginSession | None]:
     ok, new_hash = verify_password(password, user and user.password)
     if ok and new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
         user.password = new_hash
-    if ok and second_factor_on(user.id):
+    if ok and user.mfa_enabled:
         return user, None
     session = start_session(user, user.password) if ok else None
     if session is None:
@@ -66,18 +66,10 @@ def log_in(username: str, password: str) -> tuple[User, LoginSession | None]:
     return user, session
 
 
-def second_factor_on(user_id: int) -> bool:
-    return (
-        db.session.execute(
-            select(MfaCredential.enabled).where(MfaCredential.user_id == user_id)
-        ).scalar_one_or_none()
-        is True
-    )
-
-
 def start_session(user: User, verified_hash: str, mfa: bool = False) -> LoginSession | None:
-    """A new login session for `user`, or None if the user no longer exists or no
-    longer has the password hash this login verified.
+    """A new login session for `user`, or None if the user no longer exists, no
+    longer has the password hash this login verified, or (`mfa`: the login gave a
+    second factor) two-factor login is no longer in the state the login assumed.
 
     The check and the insert are one statement, so no password change, user deletion
     (or anything that ends sessions by changing the hash) can slip between them: on
@@ -108,7 +100,11 @@ def start_session(user: User, verified_hash: str, mfa: bool = False) -> LoginSes
     }
     still_valid = (
         select(users.c.id.label("user_id"), *values.values())
-        .where(users.c.id == user.id, users.c.password == verified_hash)
+        .where(
+            users.c.id == user.id,
+            users.c.password == verified_hash,
+            users.c.mfa_enabled == mfa,  # a second factor iff it is on, as of now
+        )
         .with_for_update(read=True)
     )
     started = db.session.execute(

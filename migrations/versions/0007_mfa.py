@@ -66,6 +66,10 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name="pk_mfa_failures"),
     )
     op.create_index("ix_mfa_failures_user_at", "mfa_failures", ["user_id", "at"])
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.add_column(
+            sa.Column("mfa_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("login_sessions") as batch_op:
         batch_op.add_column(
             sa.Column("mfa", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -75,5 +79,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("login_sessions") as batch_op:
         batch_op.drop_column("mfa")
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_column("mfa_enabled")
     for table in ("mfa_failures", "mfa_logins", "mfa_recovery_codes", "mfa_credentials"):
         op.drop_table(table)
