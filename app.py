@@ -10,6 +10,7 @@ import breaker
 import config
 import connections
 import mail
+import mfa
 import models  # noqa: F401  (registers the tables for migrations)
 import resources
 import security
@@ -46,5 +47,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     hosts.init_app(app)
     demo.init_app(app)
     mail.init_app(app)
+    mfa.init_app(app)
     requestlog.init_app(app)
     return app

@@ -4,6 +4,7 @@ line naming the variable, the rule and what was given.
 
 Adding a variable is one line in ENVIRONMENT (plus its README Settings row)."""
 
+import base64
 import os
 import re
 import secrets
@@ -246,6 +247,9 @@ ENVIRONMENT: dict[str, Setting] = {
     "MAIL_LEASE_SECONDS": Setting(count, "60"),
     "EMAIL_VERIFY_EXPIRES": Setting(count, "86400"),
     "PASSWORD_RESET_EXPIRES": Setting(count, "1800"),
+    # Fernet keys for TOTP secrets, current first then previous (mfa/crypto.py); unset:
+    # one made in the instance folder. Every instance must share them.
+    "MFA_ENCRYPTION_KEYS": Setting(anything, "", shown=False),
     "MAX_SESSIONS_PER_USER": Setting(count, "50"),
     "RATELIMIT_STORAGE_URI": Setting(storage_uri, "memory://"),
     "REDIS_TIMEOUT": Setting(timeout, "1"),
@@ -292,6 +296,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         | {
             "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{Path(instance_path) / 'stores.db'}",
             "JWT_SECRET_KEY": env["JWT_SECRET_KEY"] or instance_secret(instance_path),
+            "MFA_ENCRYPTION_KEYS": env["MFA_ENCRYPTION_KEYS"]
+            or instance_secret(instance_path, "mfa-key", fernet=True),
             # A Redis that stops answering costs a request at most this, then the limiter
             # falls back to memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
             "RATELIMIT_STORAGE_OPTIONS": {
@@ -302,16 +308,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     )
 
 
-def instance_secret(instance_path: str) -> str:
-    """A random 256-bit key kept in the instance folder, made on first start (mode 0600)."""
-    path = Path(instance_path) / "jwt-secret"
+def instance_secret(instance_path: str, name: str = "jwt-secret", fernet: bool = False) -> str:
+    """A random 256-bit key kept in the instance folder, made on first start (mode 0600);
+    `fernet`: in the url-safe base64 form a Fernet key takes."""
+    path = Path(instance_path) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_hex(32))
+        key = secrets.token_bytes(32)
+        f.write(base64.urlsafe_b64encode(key).decode() if fernet else key.hex())
     return path.read_text().strip()
 
 

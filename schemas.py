@@ -292,6 +292,10 @@ class LoginSessionSchema(Schema):
             "example": True,
         },
     )
+    mfa = fields.Bool(
+        dump_only=True,
+        metadata={"description": "The login used a second factor.", "example": False},
+    )
 
 
 class EndedSessionsSchema(Schema):

@@ -5,6 +5,10 @@ from models.item import Item
 from models.item_tag import items_tags
 from models.login_session import LoginSession
 from models.mail import Mail
+from models.mfa_credential import MfaCredential
+from models.mfa_failure import MfaFailure
+from models.mfa_login import MfaLogin
+from models.recovery_code import RecoveryCode
 from models.store import Store
 from models.tag import Tag
 from models.user import User, email_key, username_key
@@ -14,6 +18,10 @@ __all__ = [
     "Item",
     "LoginSession",
     "Mail",
+    "MfaCredential",
+    "MfaFailure",
+    "MfaLogin",
+    "RecoveryCode",
     "Store",
     "Tag",
     "User",

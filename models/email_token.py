@@ -1,14 +1,14 @@
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import db
+from db import Model
 from models.login_session import unix_now
 from models.user import EMAIL_LENGTH
 
 VERIFY, RESET = "verify", "reset"
 
 
-class EmailToken(db.Model):
+class EmailToken(Model):
     """A verification or password-reset token, stored only as HMAC-SHA-256 of the
     token (keyed from the app's secret), so a database leak hands out no link and a
     presented token is found by its unique index. `spent_at` is set once, by the one

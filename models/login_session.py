@@ -1,6 +1,6 @@
 import time
 
-from sqlalchemy import BigInteger, Double, ForeignKey, String
+from sqlalchemy import BigInteger, Double, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Model
@@ -43,3 +43,5 @@ class LoginSession(Model):
     number: Mapped[int] = mapped_column(BigInteger, default=0)
     user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_LENGTH))
     ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    # The login used a second factor (POST /login/mfa).
+    mfa: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,12 +1,12 @@
 from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import db
+from db import Model
 from models.login_session import unix_now
 from models.user import EMAIL_LENGTH
 
 
-class Mail(db.Model):
+class Mail(Model):
     """The outbox: a mail written in the transaction of the change that causes it, so
     no outage or restart loses one, and sent later by a worker (mail/worker.py).
 

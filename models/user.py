@@ -45,6 +45,11 @@ class User(Model):
     email_pending: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
     verified_email_key: Mapped[str | None] = mapped_column(String(KEY_LENGTH), unique=True)
 
+    # Two-factor login is on (mfa/). On this row, not only in mfa_credentials, so that a
+    # login's session insert, which checks this row FOR SHARE, sees the change that
+    # turned it on or off and cannot slip past it (security/sessions.start_session).
+    mfa_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+
     @validates("username")
     def set_key(self, _field: str, username: str) -> str:
         self.username_key = username_key(username)

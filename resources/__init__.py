@@ -5,7 +5,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import BaseConverter, IntegerConverter
 
-from resources import account, health, items, jwks, sessions, stores, tags, users
+from resources import account, health, items, jwks, mfa, sessions, stores, tags, users
 from schemas import MAX_ID, SESSION_ID
 
 
@@ -31,7 +31,7 @@ def register(app: Flask, api: Api) -> None:
     )
     app.url_map.converters["sid"] = SessionIdConverter
     api.register_converter(SessionIdConverter, lambda _: SESSION_ID)
-    for module in (users, account, sessions, stores, items, tags, health, jwks):
+    for module in (users, mfa, account, sessions, stores, items, tags, health, jwks):
         api.register_blueprint(module.blp)
     # Swagger UI from the installed package, not a CDN: the docs work offline.
     app.add_url_rule(

@@ -7,6 +7,8 @@ from flask_smorest import abort
 
 from account import addresses, recovery
 from db import db
+from mfa.login import MFA_REQUIRED_BODY, challenge, mfa_required
+from mfa.schemas import MfaRequiredSchema
 from models import User
 from schemas import (
     CredentialsErrorSchema,
@@ -56,12 +58,22 @@ class Login(MethodView):
     @blp.arguments(LoginQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, TOKEN_RESPONSE, headers=TOKEN_HEADERS)
     @blp.alt_response(
-        401, schema=MessageSchema, description="Invalid credentials", example=INVALID_CREDENTIALS
+        401,
+        schema=MfaRequiredSchema,
+        description="Invalid credentials (the example); or, for the right password of a user "
+        "with two-factor login on, no tokens but `"
+        + MFA_REQUIRED_BODY
+        + "`: send that mfa_token and a code to POST /login/mfa",
+        example=INVALID_CREDENTIALS,
     )
     @limited(blp, LOGIN)
     def post(self, data, cookies):
         """Log in with a password: a fresh access token and a refresh token"""
         user, session = log_in(data["username"], data["password"])
+        if session is None:  # two-factor on: POST /login/mfa finishes with a code
+            token = challenge(user) or invalid_credentials()
+            db.session.commit()
+            return mfa_required(token)
         db.session.commit()
         tokens = issue_tokens(user, session.id, session.refresh_jti, fresh=True)
         return jsonify(deliver(tokens, to_cookies=cookies))
@@ -99,7 +111,8 @@ class MyInfo(MethodView):
     @blp.response(200, MyInfoSchema)
     def get(self):
         """The token's user, with the state of its email address"""
-        return current_user
+        user = db.session.get(User, current_user.id) or abort(token_revoked())
+        return user
 
 
 @blp.route("/my-info/password")

@@ -19,7 +19,7 @@ first failed login of a Redis outage into a 500.)"""
 
 from typing import Any, cast
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest.error_handler import ErrorSchema
@@ -66,6 +66,14 @@ def login_key() -> str:
     if not isinstance(username, str) or len(username) > USERNAME_MAX:
         return f"{get_remote_address()}|"
     return f"{get_remote_address()}|{username_key(username)}"
+
+
+def failed_login(response: Response) -> bool:
+    """A wrong password (401) or a wrong one-time code; not the 401 mfa_required that a
+    right password of a user with two-factor on gets (mfa/login.py marks both in `g`)."""
+    if g.get("mfa_wrong_code"):
+        return True
+    return response.status_code == 401 and not g.get("mfa_required")
 
 
 def retry_after_only_when_refused(response: Response) -> Response:
@@ -145,9 +153,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def login_succeeded(response: Response) -> Response:
-        """Only failures count: a login that got in gives its counts back."""
+        """Only failures count: a login that got in gives its counts back, and so does a
+        right password that is asked for its second factor (mfa/login.py marks it)."""
         kinds = limits.get(request.endpoint or "") or {}
-        if kinds.get(request.method) == LOGIN and response.status_code < 400:
+        got_in = response.status_code < 400 or g.get("mfa_required")
+        if kinds.get(request.method) == LOGIN and got_in:
             try:
                 for limit in limiter.current_limits:
                     limiter.limiter.hit(limit.limit, *limit.request_args, cost=-1)

@@ -15,14 +15,23 @@ from flask import current_app, request
 from sqlalchemy import CursorResult, and_, case, delete, func, insert, literal, or_, select, update
 
 from db import db
-from models import LoginSession, User, username_key
+from models import LoginSession, MfaLogin, User, username_key
 from models.login_session import IP_LENGTH, USER_AGENT_LENGTH
 from security.errors import invalid_credentials
 from security.passwords import verify_password
 
 sessions, users = LoginSession.__table__, User.__table__
 # What a login writes, besides the user id it takes from the user's row.
-INSERTED = ("id", "refresh_jti", "expires_at", "created_at", "last_used_at", "user_agent", "ip")
+INSERTED = (
+    "id",
+    "refresh_jti",
+    "expires_at",
+    "created_at",
+    "last_used_at",
+    "user_agent",
+    "ip",
+    "mfa",
+)
 
 
 def new_jti() -> str:
@@ -36,27 +45,34 @@ def printable(text: str | None, length: int) -> str | None:
     return text or None
 
 
-def log_in(username: str, password: str) -> tuple[User, LoginSession]:
+def log_in(username: str, password: str) -> tuple[User, LoginSession | None]:
     """A password login: the account by any spelling of its name (username_key), its
     password checked in the same time whether it exists or not, and a new session.
     401 Invalid credentials otherwise, also when the password changed or the user was
-    deleted while this login verified it. A legacy hash is upgraded on the way."""
+    deleted while this login verified it. A legacy hash is upgraded on the way.
+    No session (None) for a user with two-factor on: the code step starts it (mfa/login.py);
+    whether it is on is looked up only after the password is known to be right."""
     user = db.session.execute(
         select(User).where(User.username_key == username_key(username))
     ).scalar_one_or_none()
     ok, new_hash = verify_password(password, user.password if user else None)
-    session = start_session(user, user.password) if ok and user else None
-    if user is None or session is None:
+    if user is None or not ok:
         invalid_credentials()
     if new_hash:  # a legacy or weaker hash: upgrade it now that we know the password
         user.password = new_hash
+    if user.mfa_enabled:  # POST /login/mfa starts the session, with a code
+        return user, None
+    session = start_session(user, user.password)
+    if session is None:
+        invalid_credentials()
     prune_expired_sessions()
     return user, session
 
 
-def start_session(user: User, verified_hash: str) -> LoginSession | None:
-    """A new login session for `user`, or None if the user no longer exists or no
-    longer has the password hash this login verified.
+def start_session(user: User, verified_hash: str, mfa: bool = False) -> LoginSession | None:
+    """A new login session for `user`, or None if the user no longer exists, no
+    longer has the password hash this login verified, or (`mfa`: the login gave a
+    second factor) two-factor login is no longer in the state the login assumed.
 
     The check and the insert are one statement, so no password change, user deletion
     (or anything that ends sessions by changing the hash) can slip between them: on
@@ -79,6 +95,7 @@ def start_session(user: User, verified_hash: str) -> LoginSession | None:
         user_agent=printable(request.user_agent.string, USER_AGENT_LENGTH),
         # After ProxyFix (PROXY_COUNT) this is the address the proxy saw.
         ip=printable(request.remote_addr, IP_LENGTH),
+        mfa=mfa,
     )
     values = {
         name: literal(getattr(session, name), sessions.c[name].type).label(name)
@@ -90,7 +107,11 @@ def start_session(user: User, verified_hash: str) -> LoginSession | None:
     )
     still_valid = (
         select(users.c.id.label("user_id"), *values.values(), number.scalar_subquery())
-        .where(users.c.id == user.id, users.c.password == verified_hash)
+        .where(
+            users.c.id == user.id,
+            users.c.password == verified_hash,
+            users.c.mfa_enabled == mfa,  # a second factor iff it is on, as of now
+        )
         .with_for_update(read=True)
     )
     started = db.session.execute(
@@ -183,7 +204,9 @@ def end_session(session_id: str) -> None:
 
 
 def end_all_sessions(user_id: int) -> None:
+    """Every session ends, and every login waiting for its second factor with them."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+    db.session.execute(delete(MfaLogin).where(MfaLogin.user_id == user_id))
 
 
 def live_sessions(user_id: int, current_id: str, limit: int) -> list[dict]:
@@ -206,6 +229,7 @@ def live_sessions(user_id: int, current_id: str, limit: int) -> list[dict]:
             "user_agent": session.user_agent,
             "ip": session.ip,
             "current": session.id == current_id,
+            "mfa": session.mfa,
         }
         for session in rows
     ]

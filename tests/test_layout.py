@@ -108,6 +108,8 @@ NON_DEFAULT = {
     "TRUSTED_HOSTS": "localhost,.example.com",
     "JWT_COOKIE_SECURE": "false",
     "JWT_REFRESH_GRACE_SECONDS": "3",
+    "MFA_ENCRYPTION_KEYS": "mqlXRmJCNVKwGq0_Qo6bPJvxJv9bXfQ0xz0GkW3hI5k=,"
+    "Zb0K8m9yq9HFlfmE1g4l3tnQpUQv6XyH3wJ8b7GMv2c=",
     "JWT_PREVIOUS_SECRET_KEYS": "an-old-key-that-is-long-enough-for-hs256-000,"
     "another-old-key-long-enough-for-hs256-0000",
     "MAIL_URL": "outbox:",

@@ -90,7 +90,9 @@ def test_list_my_sessions(client, auth, clock):
         "user_agent",
         "ip",
         "current",
+        "mfa",
     }
+    assert newest["mfa"] is False  # a password login; tests/test_mfa.py has the true case
     assert iso(newest["created_at"]) == iso(newest["last_used_at"])
     assert abs(iso(newest["created_at"]).timestamp() - clock.now) < 1
     assert iso(newest["expires_at"]).timestamp() == pytest.approx(clock.now + 2_592_000, abs=1)

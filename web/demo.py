@@ -23,5 +23,13 @@ def page():
     return response
 
 
+@blp.get("/demo/mfa.js")
+def mfa_script():
+    """The page's two-factor part (static/mfa.js)."""
+    response = send_from_directory(STATIC, "mfa.js")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(blp)

@@ -1,15 +1,15 @@
 """Login sessions are numbered per user, so the newest and the oldest are known even
 among logins of the same second (created_at is whole seconds)
 
-Revision ID: 0006_session_number
-Revises: 0005_username_key
+Revision ID: 0008_session_number
+Revises: 0007_mfa
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_session_number"
-down_revision = "0005_username_key"
+revision = "0008_session_number"
+down_revision = "0007_mfa"
 branch_labels = None
 depends_on = None
 
