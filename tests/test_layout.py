@@ -8,7 +8,7 @@ import pytest
 
 from app import create_app
 from db import db
-from tests.conftest import PASSWORD, SECRET
+from tests.conftest import PASSWORD, REDIS_URL, SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"tests", "migrations", ".venv", "node_modules"}
@@ -98,7 +98,7 @@ NON_DEFAULT = {
     "RATELIMIT_LOGIN_FAILURES_PER_CLIENT": "50 per hour",
     "RATELIMIT_REGISTER": "5 per hour",
     "MAX_SESSIONS_PER_USER": "2",
-    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+    "RATELIMIT_STORAGE_URI": REDIS_URL,
     "CORS_ORIGINS": "https://a.example,https://b.example",
     "PROXY_COUNT": "1",
     "REDIS_TIMEOUT": "0.5",

@@ -15,25 +15,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-import redis
 
 from app import create_app
 from db import db
-from tests.conftest import PASSWORD, SECRET
+from tests.conftest import PASSWORD, SECRET, missing, redis_url
 from tests.server import BIN, ROOT, Server, empty, flask, server_env
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def redis_url() -> str:
-    """Limits shared by both workers, as in production; each test uses its own username."""
-    try:
-        redis.Redis(socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test against a running Redis")
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    return "redis://127.0.0.1:6379"
 
 
 def limited_env(database: str) -> dict:
@@ -90,9 +78,7 @@ class Serve(Server):
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory):
     if not Path(NGINX).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must have nginx (apt-get install nginx-light)")
-        pytest.skip("no nginx")
+        missing("nginx (apt-get install nginx-light)")
     tmp = tmp_path_factory.mktemp("serve")
     database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'serve.db'}"
     empty(database)  # the runner's `flask db upgrade` builds the schema

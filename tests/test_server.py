@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, redis_url
 from tests.server import Server, database_url, flask, migrated
 
 
@@ -60,8 +60,6 @@ def test_revocation_holds_across_workers_and_restart(server):
 
 def test_failed_login_limit_is_shared_by_gunicorn_workers(env):
     """Redis holds the counters, so a second worker cannot hand out more attempts."""
-    from tests.test_ratelimit import redis_url
-
     env = env | {
         "RATELIMIT_STORAGE_URI": redis_url(),
         "RATELIMIT_LOGIN_FAILURES": "3 per minute",

@@ -7,13 +7,13 @@ each step's output must equal the README's, once the values that change from run
 run (tokens, uuids, session ids, key ids, times, user ids) are replaced by placeholders.
 """
 
-import os
 import re
 import shutil
 import subprocess
 
 import pytest
 
+from tests.conftest import missing
 from tests.server import ROOT, Server, flask, server_env
 
 WALKTHROUGH_MARKER = "<!-- walkthrough: run by tests/test_walkthrough.py -->"
@@ -84,10 +84,7 @@ def outputs(stdout: str, count: int) -> list[str]:
 def api(tmp_path):
     """gunicorn on a fresh SQLite file built by the migrations; yields (url, env)."""
     if shutil.which("curl") is None:
-        message = "the README walkthrough needs curl: install it (e.g. apt-get install curl)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("curl (e.g. apt-get install curl)")
     env = server_env(f"sqlite:///{tmp_path / 'walkthrough.db'}")
     flask(env, "db", "upgrade")
     server = Server(env, workers=1).start()
