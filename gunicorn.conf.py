@@ -19,6 +19,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 accesslog = None
 errorlog = "-"
 timeout = 30
+# gunicorn's control socket (gunicornc) defaults to one path per user, ~/.gunicorn/gunicorn.ctl,
+# which every gunicorn on the machine would share: off unless GUNICORN_CONTROL_SOCKET names
+# a path of this instance's own.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def post_worker_init(worker):
