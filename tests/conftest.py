@@ -9,9 +9,35 @@ from urllib.parse import urlsplit
 import jwt as pyjwt
 import pytest
 import redis
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from db import db
+
+
+def worker_database(url: str | None, worker: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, `<name>_<worker>`
+    (created on first use), since every test empties the tables it uses."""
+    if not (url and worker and url.startswith("postgresql")):
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+# Set before any test module reads it (they read os.environ at call time).
+if url := worker_database(
+    os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+):
+    os.environ["TEST_DATABASE_URL"] = url
 
 # Redis for tests: a database number of its own, never the host's database 0.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

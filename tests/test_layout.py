@@ -108,7 +108,7 @@ NON_DEFAULT = {
     "JWT_PREVIOUS_SECRET_KEYS": "an-old-key-that-is-long-enough-for-hs256-000,"
     "another-old-key-long-enough-for-hs256-0000",
 }
-SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT"}  # read by deploy/serve.sh; tests/test_serve.py
+SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT"}  # read by deploy/serve.sh; tests/deploy/test_serve.py
 
 
 def documented_settings() -> list[str]:
@@ -145,6 +145,13 @@ def layout_map() -> dict[str, list[str]]:
             top = name
             tree[top] = []
     return tree
+
+
+def test_the_tests_are_laid_out_as_the_code():
+    """tests/<name>/ holds the tests of <name>/ (resources, security, web, deploy...)."""
+    folders = [p for p in (ROOT / "tests").iterdir() if (p / "__init__.py").exists()]
+    assert folders
+    assert [p.name for p in folders if not (ROOT / p.name).is_dir()] == []
 
 
 def test_the_readmes_layout_is_the_tree():
