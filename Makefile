@@ -31,14 +31,19 @@ run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask run
 
+# pytest-xdist: WORKERS processes (default one per CPU), each test file on one of them
+# so a file's module-scoped server starts once; `make test WORKERS=0` runs in one process.
+WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadfile
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -m "not system"
+	$(PYTEST) -m "not system"
 
 # Tests whose point is time or load: floods, kills, outages, many-round races.
 test-system: $(STAMP)
-	$(BIN)/pytest -m system
+	$(PYTEST) -m system
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
