@@ -1,4 +1,5 @@
-# `make run` serves the API on http://127.0.0.1:5000; `make test` runs the suite.
+# `make run` serves the API on http://127.0.0.1:5000 (`make run PORT=5001` elsewhere);
+# `make test` runs the suite.
 # Each creates .venv and installs what it needs first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -29,7 +30,7 @@ $(STAMP): requirements.txt $(REQUIREMENTS)
 
 run: $(STAMP)
 	$(BIN)/flask db upgrade
-	$(BIN)/flask run
+	$(BIN)/flask run --port "$${PORT:-5000}"
 
 # pytest-xdist: WORKERS processes (default one per CPU), each test file on one of them
 # so a file's module-scoped server starts once; `make test WORKERS=0` runs in one process.
