@@ -2,6 +2,7 @@
 the app starts under the settings other people's test suites and operators use."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,38 @@ def test_the_readmes_layout_is_the_tree():
     tracked = {p.name for p in ROOT.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
     listed = {name.rstrip("/") for name in tree}
     assert tracked <= listed
+
+
+def defined_names(path: Path) -> set[str]:
+    """Functions, classes and assigned names anywhere in a module."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def test_jwt_mds_code_map_is_the_tree():
+    """docs/jwt.md names files (`security/tokens.py`) and functions (`sessions.end_session`,
+    `access.is_admin()`): each file exists, each function is defined in a module of that
+    name, as the README's layout is checked against the tree."""
+    text = (ROOT / "docs" / "jwt.md").read_text()
+    spans = re.findall(r"`([^`\s]+)`", text)
+    files = [span for span in spans if span.endswith(".py")]
+    assert len(files) >= 8
+    assert [name for name in files if not (ROOT / name).is_file()] == []
+
+    modules: dict[str, list[Path]] = {}
+    for path in project_files():
+        modules.setdefault(path.stem, []).append(path)
+    references = [re.fullmatch(r"(\w+)\.(\w+)(?:\(.*\))?", span) for span in spans]
+    named = [(m[1], m[2]) for m in references if m and m[1] in modules and m[2] != "py"]
+    assert len(named) >= 8
+    unknown = [
+        f"{module}.{name}"
+        for module, name in named
+        if not any(name in defined_names(path) for path in modules[module])
+    ]
+    assert unknown == []
