@@ -32,10 +32,11 @@ run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask run --port "$${PORT:-5000}"
 
-# pytest-xdist: WORKERS processes (default one per CPU), each test file on one of them
-# so a file's module-scoped server starts once; `make test WORKERS=0` runs in one process.
+# pytest-xdist: WORKERS processes (default one per CPU) share the tests; a file whose
+# module-scoped servers should start once is marked xdist_group. `make test WORKERS=0`
+# runs in one process.
 WORKERS ?= auto
-PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadfile
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,6 +17,9 @@ import pytest
 from tests.conftest import missing
 from tests.server import ROOT, Server, flask, server_env
 
+# One pytest-xdist worker runs this file: its module-scoped servers start once.
+pytestmark = pytest.mark.xdist_group("walkthrough")
+
 WALKTHROUGH_MARKER = "<!-- walkthrough: run by tests/test_walkthrough.py -->"
 CURL_MARKER = "<!-- curl session: run by tests/test_walkthrough.py -->"
 API_LINE = "API=http://127.0.0.1:5000"

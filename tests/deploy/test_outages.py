@@ -22,9 +22,13 @@ from tests.conftest import PASSWORD, REDIS_URL, SECRET, bearer, redis_url, redis
 
 # Connections cut by the outage are left for the garbage collector by their clients
 # (psycopg, redis-py); collect them here so their ResourceWarnings stay in this module.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
-)
+# Outages, each waited out in real time: the system tier (make test-system).
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.filterwarnings(
+        "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+    ),
+]
 
 
 @pytest.fixture(autouse=True)

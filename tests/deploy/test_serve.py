@@ -21,6 +21,9 @@ from db import db
 from tests.conftest import PASSWORD, SECRET, missing, redis_url
 from tests.server import BIN, ROOT, Server, empty, flask, server_env
 
+# One pytest-xdist worker runs this file: its module-scoped servers start once.
+pytestmark = pytest.mark.xdist_group("serve")
+
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
@@ -145,10 +148,12 @@ def assert_health_fast_while_starved(server: Server) -> None:
             s.close()
 
 
+@pytest.mark.system  # a slowloris flood held for seconds
 def test_slow_and_idle_clients_do_not_starve_the_workers(serve):
     assert_health_fast_while_starved(serve)
 
 
+@pytest.mark.system  # waits out nginx's client timeout
 def test_a_short_body_is_timed_out_by_nginx_never_a_worker(serve):
     body = b'{"username": "alice"'
     with socket.create_connection(("127.0.0.1", serve.port), timeout=6) as short:

@@ -19,6 +19,9 @@ import pytest
 from tests.conftest import PASSWORD, SECRET, missing
 from tests.server import ROOT, Server, flask, server_env
 
+# One pytest-xdist worker runs this file: its module-scoped servers start once.
+pytestmark = pytest.mark.xdist_group("browser")
+
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - only where requirements-dev.txt is not installed
