@@ -109,7 +109,8 @@ NON_DEFAULT = {
     "JWT_PREVIOUS_SECRET_KEYS": "an-old-key-that-is-long-enough-for-hs256-000,"
     "another-old-key-long-enough-for-hs256-0000",
 }
-SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT"}  # read by deploy/serve.sh; tests/deploy/test_serve.py
+# Read by deploy/serve.sh (tests/deploy/test_serve.py), gunicorn.conf.py (test_server.py).
+SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT", "GUNICORN_CONTROL_SOCKET"}
 
 
 def documented_settings() -> list[str]:
