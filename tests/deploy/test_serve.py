@@ -15,11 +15,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from db import db
+from deploy.database import ensure
 from tests.conftest import PASSWORD, SECRET, missing, redis_url
-from tests.server import BIN, ROOT, Server, empty, flask, server_env
+from tests.server import BIN, ROOT, Server, empty, flask, free_port, server_env
 
 # One pytest-xdist worker runs this file: its module-scoped servers start once.
 pytestmark = pytest.mark.xdist_group("serve")
@@ -49,7 +51,8 @@ class Serve(Server):
             "WEB_CONCURRENCY": "2",
             "CLIENT_TIMEOUT": "2",
         }
-        with (self.run_dir.parent / "serve.log").open("w") as log:
+        self.log = self.run_dir.parent / "serve.log"
+        with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [ROOT / "deploy" / "serve.sh"],
                 cwd=ROOT,
@@ -58,15 +61,15 @@ class Serve(Server):
                 stderr=log,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError):
-                if self.call("GET", "/health")[0] == 200:
-                    return self
+        deadline = time.monotonic() + 90  # a loaded machine takes long to import the app
+        while "serving on" not in self.log.read_text():
             if time.monotonic() > deadline or self.process.poll() is not None:
                 self.stop()
-                raise RuntimeError("make serve did not start")
-            time.sleep(0.2)
+                raise RuntimeError(f"make serve did not start:\n{self.log.read_text()}")
+            time.sleep(0.05)
+        # Said only once the app answers through nginx: the very first call gets it.
+        assert self.call("GET", "/health")[0] == 200
+        return self
 
     def stop(self) -> None:
         """SIGTERM to the runner alone: it must stop nginx and gunicorn itself."""
@@ -90,6 +93,53 @@ def serve(tmp_path_factory):
     server.stop()
     empty(database)
     assert not (tmp / "run" / "nginx.pid").exists(), "nginx outlived the runner"
+
+
+def test_nginx_listens_on_host_only(serve):
+    """HOST (default 127.0.0.1), not every interface."""
+    conf = (serve.run_dir / "nginx.conf").read_text()
+    assert re.findall(r"listen\s+(\S+)", conf) == [f"127.0.0.1:{serve.port}"]
+    assert f"serving on http://127.0.0.1:{serve.port} " in serve.log.read_text()
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
+    if not Path(NGINX).exists():
+        missing("nginx (apt-get install nginx-light)")
+    port = free_port()  # nothing listens there
+    env = server_env(f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere")
+    result = subprocess.run(
+        [ROOT / "deploy" / "serve.sh"],
+        cwd=ROOT,
+        env=env | {"BIN": str(BIN), "RUN_DIR": str(tmp_path / "run"), "PORT": str(free_port())},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "make serve:" in line]
+    assert "nowhere" in line or str(port) in line
+    assert "DATABASE_URL" in line
+
+
+def test_a_missing_postgresql_database_is_created(tmp_path):
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL pass (TEST_DATABASE_URL) runs this")
+    base = make_url(url)
+    name = f"{base.database}_serve_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        assert ensure(base.set(database=name).render_as_string(hide_password=False)) is None
+        with admin.connect() as connection:
+            assert connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 def raw(port: int, data: bytes, timeout: float = 5) -> bytes:
