@@ -110,7 +110,7 @@ NON_DEFAULT = {
     "another-old-key-long-enough-for-hs256-0000",
 }
 # Read by deploy/serve.sh (tests/deploy/test_serve.py), gunicorn.conf.py (test_server.py).
-SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT", "GUNICORN_CONTROL_SOCKET"}
+SERVE_ONLY = {"HOST", "PORT", "CLIENT_TIMEOUT", "GUNICORN_CONTROL_SOCKET"}
 
 
 def documented_settings() -> list[str]:
