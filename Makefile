@@ -1,4 +1,5 @@
-# `make run` serves the API on http://127.0.0.1:5000; `make test` runs the suite.
+# `make run` serves the API on http://127.0.0.1:5000 (`make run PORT=5001` elsewhere);
+# `make test` runs the suite.
 # Each creates .venv and installs what it needs first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -48,18 +49,24 @@ lock:
 # links point at this server's demo page (README "Email and password reset").
 run: $(STAMP)
 	$(BIN)/flask db upgrade
-	MAIL_URL="$${MAIL_URL:-outbox:}" FRONTEND_URL="$${FRONTEND_URL:-http://127.0.0.1:5000/demo}" \
-	  $(BIN)/flask run
+	MAIL_URL="$${MAIL_URL:-outbox:}" FRONTEND_URL="$${FRONTEND_URL:-http://127.0.0.1:$${PORT:-5000}/demo}" \
+	  $(BIN)/flask run --port "$${PORT:-5000}"
+
+# pytest-xdist: WORKERS processes (default one per CPU) share the tests; a file whose
+# module-scoped servers should start once is marked xdist_group. `make test WORKERS=0`
+# runs in one process.
+WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not system"
+	$(PYTEST) -m "not system"
 
 # Tests whose point is time or load: floods, kills, outages, many-round races.
 test-system: $(STAMP)
-	$(BIN)/pytest -m system
+	$(PYTEST) -m system
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -24,6 +24,11 @@ worker_class = "deploy.json_errors.JsonErrorsWorker"
 # nginx bounds the headers (16 KiB in all): gunicorn's default of 100 fields would
 # answer more with its own HTML 431.
 limit_request_fields = 32768
+# gunicorn's control socket (gunicornc) defaults to one path per user, ~/.gunicorn/gunicorn.ctl,
+# which every gunicorn on the machine would share: off unless GUNICORN_CONTROL_SOCKET names
+# a path of this instance's own.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def post_worker_init(worker):

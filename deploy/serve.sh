@@ -7,12 +7,15 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN=${BIN:-$ROOT/.venv/bin}
 PORT=${PORT:-8080}
+HOST=${HOST:-127.0.0.1}  # the address nginx listens on: 0.0.0.0 to take outside calls
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-10}  # seconds a client may take to send headers or body
 RUN_DIR=${RUN_DIR:-$ROOT/instance/serve-$PORT}
 INSTANCES=${INSTANCES:-1}  # gunicorn instances (each with WEB_CONCURRENCY workers) behind nginx
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 export PROXY_COUNT=${PROXY_COUNT:-1}  # the app trusts X-Forwarded-For from nginx only
-export TRUSTED_HOSTS=${TRUSTED_HOSTS:-localhost,127.0.0.1}  # Host names the API answers for
+export TRUSTED_HOSTS=${TRUSTED_HOSTS:-localhost,127.0.0.1,$HOST}  # Host names the API answers for
+# A SQLite file of its own by default, not `make run`'s instance/stores.db.
+export DATABASE_URL=${DATABASE_URL:-sqlite:///$RUN_DIR/stores.db}
 
 mkdir -p "$RUN_DIR"
 rm -f "$RUN_DIR"/gunicorn*.sock
@@ -28,9 +31,10 @@ for i in $(seq 2 "$INSTANCES"); do MORE+="server unix:$(socket "$i") $OPTIONS; "
 # RUN_DIR: its workers run as the user who runs gunicorn instead.
 USER_LINE=""
 if [ "$(id -u)" = 0 ]; then USER_LINE="user $(id -un) $(id -gn);"; fi
-sed -e "s|@USER@|$USER_LINE|" -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$PORT|g" -e "s|@CLIENT_TIMEOUT@|$CLIENT_TIMEOUT|g" -e "s|@SERVER_OPTIONS@|$OPTIONS|" -e "s|@MORE_INSTANCES@|$MORE|" deploy/nginx.conf.template >"$RUN_DIR/nginx.conf"
+sed -e "s|@USER@|$USER_LINE|" -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$HOST:$PORT|g" -e "s|@CLIENT_TIMEOUT@|$CLIENT_TIMEOUT|g" -e "s|@SERVER_OPTIONS@|$OPTIONS|" -e "s|@MORE_INSTANCES@|$MORE|" deploy/nginx.conf.template >"$RUN_DIR/nginx.conf"
 "$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
 
+"$BIN/python" -m deploy.database  # creates a missing PostgreSQL database, or says what to do
 "$BIN/flask" --app app:create_app db upgrade
 
 pids=()
@@ -42,8 +46,8 @@ stop() {
 trap stop INT TERM EXIT
 
 for i in $(seq 1 "$INSTANCES"); do
-  GUNICORN_BIND="unix:$(socket "$i")" "$BIN/gunicorn" -p "$RUN_DIR/gunicorn-$i.pid" \
-    --control-socket "$RUN_DIR/gunicorn-$i.ctl" "app:create_app()" &
+  GUNICORN_BIND="unix:$(socket "$i")" GUNICORN_CONTROL_SOCKET="$RUN_DIR/gunicorn-$i.ctl" \
+    "$BIN/gunicorn" -p "$RUN_DIR/gunicorn-$i.pid" "app:create_app()" &
   pids+=($!)
 done
 "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr &
@@ -53,7 +57,13 @@ if [ -n "${MAIL_URL:-}" ]; then  # queued mail is sent by its own process (mail/
   "$BIN/flask" --app app:create_app mail worker &
   pids+=($!)
 fi
-echo "serving on http://127.0.0.1:$PORT (nginx -> $INSTANCES gunicorn instance(s) in $RUN_DIR)" >&2
+# Said only once a request through nginx reaches the app (before that, nginx answers 502).
+until "$BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+  "http://$HOST:$PORT/health" 2>/dev/null; do
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || exit 1; done
+  sleep 0.2
+done
+echo "serving on http://$HOST:$PORT (nginx -> $INSTANCES gunicorn instance(s) in $RUN_DIR)" >&2
 if [ "$INSTANCES" = 1 ]; then
   wait -n "${pids[@]}"  # either one ending ends both
 else

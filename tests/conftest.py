@@ -2,16 +2,80 @@
 a CLI runner, and helpers that sign up and log in through the real endpoints."""
 
 import os
+import shutil
 import time
+from urllib.parse import urlsplit
 
 import jwt as pyjwt
 import pytest
+import redis
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from db import db
 
+
+def worker_database(url: str | None, worker: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, `<name>_<worker>`
+    (created on first use), since every test empties the tables it uses."""
+    if not (url and worker and url.startswith("postgresql")):
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+# Set before any test module reads it (they read os.environ at call time).
+if url := worker_database(
+    os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+):
+    os.environ["TEST_DATABASE_URL"] = url
+
 # Redis for tests: a database number of its own, never the host's database 0.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def in_ci() -> bool:
+    """CI=true (as .ci/run sets it): a missing service or tool fails instead of skipping."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(what: str) -> None:
+    """Skip for want of `what` on a developer's machine; fail in CI, where it must be."""
+    if in_ci():
+        pytest.fail(f"CI must have {what}")
+    pytest.skip(f"{what} not found")
+
+
+def redis_url() -> str:
+    """REDIS_URL once Redis answers there."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        missing(f"Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+def redis_via(port: int) -> str:
+    """REDIS_URL's database reached through another local port (a proxy in front of it)."""
+    return f"redis://127.0.0.1:{port}{urlsplit(REDIS_URL).path}"
+
+
+def tool(name: str, hint: str) -> str:
+    """The path of a program the test runs, e.g. tool("curl", "apt-get install curl")."""
+    path = shutil.which(name)
+    if path is None:
+        missing(f"{name} ({hint})")
+    return path
+
 
 SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 PASSWORD = "correct horse battery"

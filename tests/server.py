@@ -64,7 +64,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a loaded machine takes long to import the app
         while True:
             try:
                 self.call("GET", "/health")

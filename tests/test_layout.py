@@ -2,13 +2,14 @@
 the app starts under the settings other people's test suites and operators use."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from app import create_app
 from db import db
-from tests.conftest import PASSWORD, SECRET
+from tests.conftest import PASSWORD, REDIS_URL, SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"tests", "migrations", ".venv", "node_modules"}
@@ -98,7 +99,7 @@ NON_DEFAULT = {
     "RATELIMIT_LOGIN_FAILURES_PER_CLIENT": "50 per hour",
     "RATELIMIT_REGISTER": "5 per hour",
     "MAX_SESSIONS_PER_USER": "2",
-    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+    "RATELIMIT_STORAGE_URI": REDIS_URL,
     "CORS_ORIGINS": "https://a.example,https://b.example",
     "PROXY_COUNT": "1",
     "REDIS_TIMEOUT": "0.5",
@@ -149,7 +150,8 @@ ALSO = {
     "JWT_PRIVATE_KEY": {"JWT_ALGORITHM": "EdDSA"},
     "JWT_PRIVATE_KEY_FILE": {"JWT_ALGORITHM": "EdDSA"},
 }
-SERVE_ONLY = {"PORT", "CLIENT_TIMEOUT"}  # read by deploy/serve.sh; tests/test_serve.py
+# Read by deploy/serve.sh (tests/deploy/test_serve.py), gunicorn.conf.py (test_server.py).
+SERVE_ONLY = {"HOST", "PORT", "CLIENT_TIMEOUT", "GUNICORN_CONTROL_SOCKET"}
 
 
 def documented_settings() -> list[str]:
@@ -192,6 +194,13 @@ def layout_map() -> dict[str, list[str]]:
     return tree
 
 
+def test_the_tests_are_laid_out_as_the_code():
+    """tests/<name>/ holds the tests of <name>/ (resources, security, web, deploy...)."""
+    folders = [p for p in (ROOT / "tests").iterdir() if (p / "__init__.py").exists()]
+    assert folders
+    assert [p.name for p in folders if not (ROOT / p.name).is_dir()] == []
+
+
 def test_the_readmes_layout_is_the_tree():
     tree = layout_map()
     for name, files in tree.items():
@@ -202,3 +211,38 @@ def test_the_readmes_layout_is_the_tree():
     tracked = {p.name for p in ROOT.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
     listed = {name.rstrip("/") for name in tree}
     assert tracked <= listed
+
+
+def defined_names(path: Path) -> set[str]:
+    """Functions, classes and assigned names anywhere in a module."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def test_jwt_mds_code_map_is_the_tree():
+    """docs/jwt.md names files (`security/tokens.py`) and functions (`sessions.end_session`,
+    `access.is_admin()`): each file exists, each function is defined in a module of that
+    name, as the README's layout is checked against the tree."""
+    text = (ROOT / "docs" / "jwt.md").read_text()
+    spans = re.findall(r"`([^`\s]+)`", text)
+    files = [span for span in spans if span.endswith(".py")]
+    assert len(files) >= 8
+    assert [name for name in files if not (ROOT / name).is_file()] == []
+
+    modules: dict[str, list[Path]] = {}
+    for path in project_files():
+        modules.setdefault(path.stem, []).append(path)
+    references = [re.fullmatch(r"(\w+)\.(\w+)(?:\(.*\))?", span) for span in spans]
+    named = [(m[1], m[2]) for m in references if m and m[1] in modules and m[2] != "py"]
+    assert len(named) >= 8
+    unknown = [
+        f"{module}.{name}"
+        for module, name in named
+        if not any(name in defined_names(path) for path in modules[module])
+    ]
+    assert unknown == []

@@ -1,22 +1,27 @@
-"""The README's "Walkthrough: JWT step by step" runs as written, so it never goes stale.
+"""The README's curl session and "Walkthrough: JWT step by step" run as written, so they
+never go stale.
 
-The shell block after WALKTHROUGH_MARKER is split into steps: a command (with its
+The shell block after each marker is split into steps: a command (with its
 `\\`-continued lines) followed by `# ` lines, its expected output. `## ` lines are
 narration. The whole block runs in one bash against gunicorn on a fresh SQLite file;
 each step's output must equal the README's, once the values that change from run to
 run (tokens, uuids, session ids, key ids, times, user ids) are replaced by placeholders.
 """
 
-import os
 import re
 import shutil
 import subprocess
 
 import pytest
 
+from tests.conftest import missing
 from tests.server import ROOT, Server, flask, server_env
 
+# One pytest-xdist worker runs this file: its module-scoped servers start once.
+pytestmark = pytest.mark.xdist_group("walkthrough")
+
 WALKTHROUGH_MARKER = "<!-- walkthrough: run by tests/test_walkthrough.py -->"
+CURL_MARKER = "<!-- curl session: run by tests/test_walkthrough.py -->"
 API_LINE = "API=http://127.0.0.1:5000"
 
 # Values that differ between runs, and what they become before comparing.
@@ -40,11 +45,11 @@ def normalize(text: str) -> list[str]:
     return [line.rstrip() for line in text.strip("\n").splitlines()]
 
 
-def walkthrough_block(readme: str) -> str:
-    assert WALKTHROUGH_MARKER in readme, f"README.md lost the marker {WALKTHROUGH_MARKER}"
-    after = readme.split(WALKTHROUGH_MARKER, 1)[1]
+def readme_block(readme: str, marker: str) -> str:
+    assert marker in readme, f"README.md lost the marker {marker}"
+    after = readme.split(marker, 1)[1]
     match = re.search(r"```(?:sh|bash)\n(.*?)```", after, re.DOTALL)
-    assert match, "no ```sh block after the walkthrough marker"
+    assert match, f"no ```sh block after {marker}"
     return match.group(1)
 
 
@@ -80,27 +85,25 @@ def outputs(stdout: str, count: int) -> list[str]:
     return [found[number] for number in range(count)]
 
 
-@pytest.fixture
-def api(tmp_path):
-    """gunicorn on a fresh SQLite file built by the migrations; yields (url, env)."""
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    """gunicorn on a fresh SQLite file built by the migrations, shared by both blocks (they
+    use different users); yields (url, env)."""
     if shutil.which("curl") is None:
-        message = "the README walkthrough needs curl: install it (e.g. apt-get install curl)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    env = server_env(f"sqlite:///{tmp_path / 'walkthrough.db'}")
+        missing("curl (e.g. apt-get install curl)")
+    env = server_env(f"sqlite:///{tmp_path_factory.mktemp('readme') / 'walkthrough.db'}")
     flask(env, "db", "upgrade")
     server = Server(env, workers=1).start()
     yield server.url, env
     server.stop()
 
 
-def test_the_readme_walkthrough_runs_as_written(api):
+def runs_as_written(api, marker: str, min_steps: int) -> None:
     url, env = api
-    block = walkthrough_block((ROOT / "README.md").read_text())
-    assert API_LINE in block.splitlines(), f"the walkthrough must set {API_LINE}"
+    block = readme_block((ROOT / "README.md").read_text(), marker)
+    assert API_LINE in block.splitlines(), f"the README block must set {API_LINE}"
     walk = steps(block.replace(API_LINE, f"API={url}"))
-    assert len(walk) >= 10
+    assert len(walk) >= min_steps
 
     result = subprocess.run(
         ["bash", "-c", script([command for command, _ in walk])],  # noqa: S607
@@ -113,9 +116,16 @@ def test_the_readme_walkthrough_runs_as_written(api):
     assert result.returncode == 0, result.stderr
     for (command, expected), actual in zip(walk, outputs(result.stdout, len(walk)), strict=True):
         assert normalize(actual) == normalize(expected), (
-            f"README walkthrough step\n{command}\nprinted\n{actual}\nbut README.md shows\n"
-            f"{expected}"
+            f"README step\n{command}\nprinted\n{actual}\nbut README.md shows\n{expected}"
         )
+
+
+def test_the_readme_curl_session_runs_as_written(api):
+    runs_as_written(api, CURL_MARKER, min_steps=5)
+
+
+def test_the_readme_walkthrough_runs_as_written(api):
+    runs_as_written(api, WALKTHROUGH_MARKER, min_steps=10)
 
 
 def test_the_parser_splits_commands_and_outputs():

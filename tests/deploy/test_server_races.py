@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import PASSWORD
 from tests.server import database_url, serving
 
+# Many rounds of real concurrent requests: the system tier (make test-system).
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("server_races")]
 ROUNDS = 8
 LOGINS = 3  # threads logging in with the old password while the change runs
 

@@ -6,7 +6,6 @@ tests are skipped, except in CI (CI=true), where a missing browser is a failure.
 Screenshots go to artifacts/.
 """
 
-import os
 import shutil
 import time
 import urllib.error
@@ -17,8 +16,11 @@ from urllib.parse import urlparse
 import jwt as pyjwt
 import pytest
 
-from tests.conftest import PASSWORD, SECRET
+from tests.conftest import PASSWORD, SECRET, missing
 from tests.server import ROOT, Server, flask, server_env
+
+# One pytest-xdist worker runs this file: its module-scoped servers start once.
+pytestmark = pytest.mark.xdist_group("browser")
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -45,10 +47,6 @@ def find_chromium() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 def start_server(tmp: Path, access_lifetime: int) -> Server:
     """Always a fresh SQLite file: the browser tests need no other database."""
     env = server_env(
@@ -65,10 +63,7 @@ def start_server(tmp: Path, access_lifetime: int) -> Server:
 def chromium():
     path = find_chromium()
     if path is None or sync_playwright is None:
-        missing = "chromium (apt-get install -y chromium)" if path is None else "playwright"
-        if in_ci():
-            pytest.fail(f"CI=true but {missing} is missing: the browser tests cannot run")
-        pytest.skip(f"{missing} not found; the browser tests need it")
+        missing("chromium (apt-get install -y chromium)" if path is None else "playwright")
     return path
 
 

@@ -3,7 +3,6 @@
 the npm registry through `clients/postman/package-lock.json` (`npm ci`)."""
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, missing
 from tests.server import ROOT, database_url, serving
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -39,10 +38,7 @@ def node_tools() -> None:
     """`npm ci` from the committed lock file when node_modules is missing."""
     npm = shutil.which("npm")
     if npm is None:
-        message = "the Postman test needs Node.js and npm (e.g. apt-get install nodejs npm)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("Node.js and npm (e.g. apt-get install nodejs npm)")
     if not NEWMAN.exists():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=POSTMAN, check=True)
 

@@ -141,7 +141,7 @@ def test_refresh_replay_seen_by_another_instance(client, other_client, auth):
     tokens = auth.tokens()
     second = refresh(client, tokens["refresh_token"]).json
     assert refresh(client, second["refresh_token"]).status_code == 200
-    # Two rotations old: no grace (tests/test_sessions.py has the grace window).
+    # Two rotations old: no grace (tests/resources/test_sessions.py has the grace window).
     assert_401(refresh(other_client, tokens["refresh_token"]), REVOKED)
     assert_401(my_info(client, tokens["access_token"]), REVOKED)
 

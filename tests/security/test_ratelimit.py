@@ -1,13 +1,11 @@
 """Brute-force limits: failed logins per client and username, sign-ups per client."""
 
-import os
 import uuid
 
 import pytest
-import redis
 
 from app import create_app
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, redis_url
 
 WRONG = {"username": "alice", "password": "not the password"}
 
@@ -74,17 +72,6 @@ def test_registration_is_limited_per_client(client, auth):
     assert response.status_code == 429
     assert "Retry-After" in response.headers
     assert response.json["message"]
-
-
-def redis_url() -> str:
-    url = "redis://127.0.0.1:6379"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test the Redis path against a running Redis")
-        pytest.skip("no Redis on 127.0.0.1:6379: the shared-limit test needs one")
-    return url
 
 
 def test_workers_sharing_redis_share_the_limit(app, auth):

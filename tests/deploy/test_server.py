@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, redis_url
 from tests.server import Server, database_url, flask, migrated
 
 
@@ -60,8 +60,6 @@ def test_revocation_holds_across_workers_and_restart(server):
 
 def test_failed_login_limit_is_shared_by_gunicorn_workers(env):
     """Redis holds the counters, so a second worker cannot hand out more attempts."""
-    from tests.test_ratelimit import redis_url
-
     env = env | {
         "RATELIMIT_STORAGE_URI": redis_url(),
         "RATELIMIT_LOGIN_FAILURES": "3 per minute",
@@ -82,3 +80,18 @@ def test_failed_login_limit_is_shared_by_gunicorn_workers(env):
             assert list(pool.map(attempt, range(12))) == [429] * 12
     finally:
         server.stop()
+
+
+def test_gunicorn_keeps_no_control_socket_shared_by_every_instance(env, tmp_path):
+    """gunicorn's default control socket is one path per user (~/.gunicorn/gunicorn.ctl):
+    off unless GUNICORN_CONTROL_SOCKET gives this instance a path of its own."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in env.items() if k != "XDG_RUNTIME_DIR"} | {"HOME": str(home)}
+    own = tmp_path / "own.ctl"
+    for settings, socket in (({}, None), ({"GUNICORN_CONTROL_SOCKET": str(own)}, own)):
+        server = Server(env | settings, workers=1).start()
+        try:
+            assert not (home / ".gunicorn" / "gunicorn.ctl").exists()
+            assert socket is None or socket.is_socket()
+        finally:
+            server.stop()

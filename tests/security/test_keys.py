@@ -14,7 +14,7 @@ from app import create_app
 from db import db
 from security.keys import KeyRing
 from tests.conftest import INVALID, SECRET, Auth, bearer, decode
-from tests.test_jwt_inspect import inspect, lines
+from tests.security.test_jwt_inspect import inspect, lines
 
 OLD = "the-key-before-rotation-long-enough-for-hs256-00000001"
 OLDER = "the-key-two-rotations-ago-long-enough-for-hs256-000002"

@@ -15,25 +15,18 @@ import uuid
 from pathlib import Path
 
 import pytest
-import redis
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from db import db
-from tests.conftest import PASSWORD, SECRET
-from tests.server import BIN, ROOT, Server, empty, flask, server_env
+from deploy.database import ensure
+from tests.conftest import PASSWORD, SECRET, missing, redis_url
+from tests.server import BIN, ROOT, Server, empty, flask, free_port, server_env
+
+# One pytest-xdist worker runs this file: its module-scoped servers start once.
+pytestmark = pytest.mark.xdist_group("serve")
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def redis_url() -> str:
-    """Limits shared by both workers, as in production; each test uses its own username."""
-    try:
-        redis.Redis(socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test against a running Redis")
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    return "redis://127.0.0.1:6379"
 
 
 def limited_env(database: str) -> dict:
@@ -44,8 +37,6 @@ def limited_env(database: str) -> dict:
 
 class Serve(Server):
     """deploy/serve.sh (what `make serve` runs) on a free port, in its own process group."""
-
-    start_seconds = 30  # several instances booting on a loaded machine need longer
 
     def __init__(self, env: dict, run_dir: Path):
         super().__init__(env)
@@ -63,7 +54,8 @@ class Serve(Server):
             "WEB_CONCURRENCY": "2",
             **settings,
         }
-        with (self.run_dir.parent / "serve.log").open("w") as log:
+        self.log = self.run_dir.parent / "serve.log"
+        with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [ROOT / "deploy" / "serve.sh"],
                 cwd=ROOT,
@@ -72,15 +64,15 @@ class Serve(Server):
                 stderr=log,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + self.start_seconds
-        while True:
-            with contextlib.suppress(OSError):
-                if self.call("GET", "/health")[0] == 200:
-                    return self
+        deadline = time.monotonic() + 90  # a loaded machine takes long to import the app
+        while "serving on" not in self.log.read_text():
             if time.monotonic() > deadline or self.process.poll() is not None:
                 self.stop()
-                raise RuntimeError("make serve did not start")
-            time.sleep(0.2)
+                raise RuntimeError(f"make serve did not start:\n{self.log.read_text()}")
+            time.sleep(0.05)
+        # Said only once the app answers through nginx: the very first call gets it.
+        assert self.call("GET", "/health")[0] == 200
+        return self
 
     def stop(self) -> None:
         """SIGTERM to the runner alone: it must stop nginx and gunicorn itself."""
@@ -95,9 +87,7 @@ class Serve(Server):
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory):
     if not Path(NGINX).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must have nginx (apt-get install nginx-light)")
-        pytest.skip("no nginx")
+        missing("nginx (apt-get install nginx-light)")
     tmp = tmp_path_factory.mktemp("serve")
     database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'serve.db'}"
     empty(database)  # the runner's `flask db upgrade` builds the schema
@@ -106,6 +96,53 @@ def serve(tmp_path_factory):
     server.stop()
     empty(database)
     assert not (tmp / "run" / "nginx.pid").exists(), "nginx outlived the runner"
+
+
+def test_nginx_listens_on_host_only(serve):
+    """HOST (default 127.0.0.1), not every interface."""
+    conf = (serve.run_dir / "nginx.conf").read_text()
+    assert re.findall(r"listen\s+(\S+)", conf) == [f"127.0.0.1:{serve.port}"]
+    assert f"serving on http://127.0.0.1:{serve.port} " in serve.log.read_text()
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
+    if not Path(NGINX).exists():
+        missing("nginx (apt-get install nginx-light)")
+    port = free_port()  # nothing listens there
+    env = server_env(f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere")
+    result = subprocess.run(
+        [ROOT / "deploy" / "serve.sh"],
+        cwd=ROOT,
+        env=env | {"BIN": str(BIN), "RUN_DIR": str(tmp_path / "run"), "PORT": str(free_port())},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "make serve:" in line]
+    assert "nowhere" in line or str(port) in line
+    assert "DATABASE_URL" in line
+
+
+def test_a_missing_postgresql_database_is_created(tmp_path):
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL pass (TEST_DATABASE_URL) runs this")
+    base = make_url(url)
+    name = f"{base.database}_serve_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        assert ensure(base.set(database=name).render_as_string(hide_password=False)) is None
+        with admin.connect() as connection:
+            assert connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 def raw(port: int, data: bytes, timeout: float = 5) -> bytes:
@@ -164,10 +201,12 @@ def assert_health_fast_while_starved(server: Server) -> None:
             s.close()
 
 
+@pytest.mark.system  # a slowloris flood held for seconds
 def test_slow_and_idle_clients_do_not_starve_the_workers(serve):
     assert_health_fast_while_starved(serve)
 
 
+@pytest.mark.system  # waits out nginx's client timeout
 def test_a_short_body_is_timed_out_by_nginx_never_a_worker(serve):
     body = b'{"username": "alice"'
     with socket.create_connection(("127.0.0.1", serve.port), timeout=6) as short:
