@@ -22,7 +22,7 @@ from validation.fields import (
     password_to_check,
     password_to_set,
 )
-from validation.validators import NO_NUL_PATTERN, Username, no_nul
+from validation.validators import NO_NUL_PATTERN, Username, no_control, no_nul
 
 __all__ = ["MAX_ID", "NESTED_LIMIT"]  # for the row reads, which cut lists as these do
 
@@ -148,7 +148,7 @@ class UserSchema(Schema):
 def email_field(**kwargs) -> fields.Email:
     """An email address as a request gives it (compared folded: models.email_key)."""
     return fields.Email(
-        validate=[validate.Length(max=254), no_nul],
+        validate=[validate.Length(max=254), no_control],
         metadata={"example": "alice@example.com"},
         **kwargs,
     )
@@ -160,10 +160,7 @@ class MyInfoSchema(UserSchema):
     email = fields.Str(dump_only=True, allow_none=True, metadata={"example": "alice@example.com"})
     email_verified = fields.Bool(dump_only=True, metadata={"example": True})
     email_pending = fields.Str(dump_only=True, allow_none=True, metadata={"example": None})
-    # Two-factor login is not there yet (API.md "Two-factor login"): always false.
-    mfa_enabled = fields.Constant(
-        False, dump_only=True, metadata={"type": "boolean", "example": False}
-    )
+    mfa_enabled = fields.Bool(dump_only=True, metadata={"example": False})
 
 
 class UserCreateSchema(UserSchema):

@@ -31,7 +31,7 @@ def offer(user: User, address: str) -> None:
     else:
         user.email, user.email_pending = address, None
     owner = owner_of(address)
-    if owner is not None and owner.id != user.id:
+    if owner is not None and owner.id != user.id and owner.email:
         enqueue(owner.email, "address_taken", compose.address_taken(owner.username))
         return
     if owner is not None:  # this account's own verified address again: nothing waits
@@ -78,5 +78,5 @@ def verify(token: str) -> bool:
 
 def tell(user: User, kind: str, message: tuple[str, str]) -> None:
     """A notice to the user's verified address, if there is one."""
-    if user.email_verified:
+    if user.email_verified and user.email:
         enqueue(user.email, kind, message)

@@ -33,7 +33,10 @@ def request_reset(login: str) -> None:
         )
     ).scalars()
     for user in accounts:
-        if not user.email_verified or tokens.issued_since(user.id, RESET, since) >= limit.amount:
+        if (
+            not (user.email_verified and user.email)
+            or tokens.issued_since(user.id, RESET, since) >= limit.amount
+        ):
             continue
         tokens.void(user.id, RESET)
         token, expires_at = tokens.issue(user.id, RESET, lifetime)

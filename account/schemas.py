@@ -2,33 +2,31 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas import PASSWORD, email_field, no_nul
+from schemas import email_field
+from validation.fields import password_to_check, password_to_set
+from validation.validators import no_control
 
 TOKEN = {"example": "q3vP0v9m3yQk7bq1cX0sJ2l8Zr5tYw4uHn6aE1dG2fI"}
 
 
 class EmailChangeSchema(Schema):
     email = email_field(required=True, allow_none=True)
-    current_password = fields.Str(
-        required=True, validate=validate.Length(max=128), metadata=PASSWORD
-    )
+    current_password = password_to_check()
 
 
 class LinkTokenSchema(Schema):
-    token = fields.Str(required=True, validate=[validate.Length(max=128), no_nul], metadata=TOKEN)
+    token = fields.Str(
+        required=True, validate=[validate.Length(max=128), no_control], metadata=TOKEN
+    )
 
 
 class ResetRequestSchema(Schema):
     login = fields.Str(
         required=True,
-        validate=[validate.Length(min=1, max=254), no_nul],
+        validate=[validate.Length(min=1, max=254), no_control],
         metadata={"example": "alice@example.com", "description": "A username or an email."},
     )
 
 
 class ResetConfirmSchema(LinkTokenSchema):
-    new_password = fields.Str(
-        required=True,
-        validate=validate.Length(min=8, max=128),
-        metadata={"example": "a new correct horse"},
-    )
+    new_password = password_to_set("a new correct horse")

@@ -6,9 +6,10 @@ conditional UPDATE spends a token, so of two racing confirms exactly one wins.""
 import hashlib
 import hmac
 import secrets
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from db import db
 from models import EmailToken
@@ -75,7 +76,8 @@ def void(user_id: int, purpose: str) -> None:
 def prune(before: int) -> int:
     """Delete tokens that expired before `before`: spent or not, they only count toward
     the per-account reset limit, whose window is far shorter than what is kept."""
-    return db.session.execute(delete(EmailToken).where(EmailToken.expires_at < before)).rowcount
+    deleted = db.session.execute(delete(EmailToken).where(EmailToken.expires_at < before))
+    return cast(CursorResult, deleted).rowcount
 
 
 def issued_since(user_id: int, purpose: str, since: int) -> int:

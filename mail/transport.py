@@ -72,11 +72,13 @@ def send(url: str, msg: EmailMessage, outbox: Path) -> str:
     parts = urlsplit(url)
     context = ssl.create_default_context()
     port = parts.port or SCHEMES[parts.scheme]
+    host = parts.hostname or "localhost"
+    server: smtplib.SMTP
     try:
         if parts.scheme == "smtps":
-            server = smtplib.SMTP_SSL(parts.hostname, port, timeout=TIMEOUT, context=context)
+            server = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
         else:
-            server = smtplib.SMTP(parts.hostname, port, timeout=TIMEOUT)
+            server = smtplib.SMTP(host, port, timeout=TIMEOUT)
         with server:
             if parts.scheme == "smtp+starttls":
                 server.starttls(context=context)  # SMTPNotSupportedError when not offered
@@ -85,10 +87,13 @@ def send(url: str, msg: EmailMessage, outbox: Path) -> str:
             server.send_message(msg)
     except smtplib.SMTPRecipientsRefused as error:
         code, text = next(iter(error.recipients.values()))
-        reason = f"{code} {text.decode(errors='replace')}"
+        shown = text.decode(errors="replace") if isinstance(text, bytes) else text
+        reason = f"{code} {shown}"
         raise (GiveUp if code >= 500 else Retry)(reason) from error
     except smtplib.SMTPResponseException as error:
-        reason = f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        said = error.smtp_error
+        shown = said.decode(errors="replace") if isinstance(said, bytes) else said
+        reason = f"{error.smtp_code} {shown}"
         raise (GiveUp if error.smtp_code >= 500 else Retry)(reason) from error
     except (OSError, smtplib.SMTPException) as error:  # refused, timed out, TLS, no STARTTLS
         raise Retry(f"{type(error).__name__}: {error}") from error

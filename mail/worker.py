@@ -14,12 +14,13 @@ import os
 import threading
 import uuid
 from pathlib import Path
+from typing import cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask.globals import app_ctx
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 
 from account import tokens
 from db import db
@@ -57,20 +58,23 @@ def due(now: int) -> list[int]:
 def claim(mail_id: int, lease_id: str) -> Mail | None:
     """The mail, if this worker won it: one conditional UPDATE, committed at once."""
     now = unix_now()
-    claimed = db.session.execute(
-        update(Mail)
-        .where(
-            Mail.id == mail_id,
-            Mail.sent_at.is_(None),
-            Mail.failed_at.is_(None),
-            or_(Mail.lease_until.is_(None), Mail.lease_until < now),
-        )
-        .values(
-            lease_until=now + current_app.config["MAIL_LEASE_SECONDS"],
-            lease_id=lease_id,
-            attempts=Mail.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(Mail)
+            .where(
+                Mail.id == mail_id,
+                Mail.sent_at.is_(None),
+                Mail.failed_at.is_(None),
+                or_(Mail.lease_until.is_(None), Mail.lease_until < now),
+            )
+            .values(
+                lease_until=now + current_app.config["MAIL_LEASE_SECONDS"],
+                lease_id=lease_id,
+                attempts=Mail.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     mail = db.session.get(Mail, mail_id) if claimed == 1 else None
     db.session.commit()
@@ -181,7 +185,8 @@ class InProcess:
     CLI commands (`flask db upgrade`) start none and a forked gunicorn worker its own."""
 
     def __init__(self, app: Flask):
-        self.app, self.pid, self.lock = app, None, threading.Lock()
+        self.app, self.lock = app, threading.Lock()
+        self.pid: int | None = None
 
     def __call__(self) -> None:
         if self.pid == os.getpid():

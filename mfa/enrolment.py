@@ -51,6 +51,8 @@ def confirm(user: User, code: str, keep_sid: str) -> list[str] | None:
     """Turn it on with a code of the pending secret: the recovery codes, or None for a
     wrong code. The caller has checked that an enrolment is pending."""
     pending = codes.credential(user.id, enabled=False)
+    if pending is None:
+        return None
     secret = crypto.decrypt(pending.secret)
     step = codes.matching_step(secret, code)
     if step is None or not codes.spend_step(user.id, step, enabled=False):

@@ -5,6 +5,7 @@ gives one login and takes MFA_TOKEN_FAILURES (5) wrong codes; a password change 
 a two-factor change or the user's deletion removes it."""
 
 import secrets
+from typing import NoReturn
 
 from flask import abort, current_app, g, jsonify
 from sqlalchemy import and_, delete, insert, literal, select, update
@@ -93,7 +94,7 @@ def finish(token: str, code: str) -> tuple[User, LoginSession]:
     user_id, verified_hash = waiting.user_id, waiting.password_hash
     refuse_while_limited(user_id)
     user = db.session.get(User, user_id)
-    session = user and start_session(user, verified_hash, mfa=True)
+    session = start_session(user, verified_hash, mfa=True) if user else None
     spent = db.session.execute(
         update(MfaLogin)
         .where(live(digest, now))
@@ -101,7 +102,7 @@ def finish(token: str, code: str) -> tuple[User, LoginSession]:
         .returning(MfaLogin.id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
-    if session is None or spent is None:
+    if user is None or session is None or spent is None:
         db.session.rollback()
         abort(auth_error(401, **MFA_TOKEN_INVALID))
     if codes.spend(user, code) is None:
@@ -118,7 +119,7 @@ def refuse_while_limited(user_id: int) -> None:
         abort(response)
 
 
-def wrong_code(user: User, digest: str | None = None) -> None:
+def wrong_code(user: User, digest: str | None = None) -> NoReturn:
     """Undo the request's work but count its wrong code, on the account and on the
     mfa_token (`digest`) if any, then answer 400 invalid_code."""
     db.session.rollback()

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas import PASSWORD
+from validation.fields import password_to_check
 
 CODE = fields.Str(
     required=True,
@@ -45,9 +45,7 @@ class CodeSchema(Schema):
 
 class DisableSchema(Schema):
     code = CODE
-    current_password = fields.Str(
-        required=True, validate=validate.Length(max=128), metadata=PASSWORD
-    )
+    current_password = password_to_check()
 
 
 class MfaLoginSchema(Schema):

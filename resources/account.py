@@ -6,7 +6,6 @@ import time
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import abort
-from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy.exc import IntegrityError
 
 from account import addresses, recovery

@@ -3,7 +3,6 @@
 from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
 
-from db import db
 from mail.outbox import backlog
 from schemas import ReadySchema, StatusSchema
 from web.blueprint import Blueprint

@@ -28,8 +28,8 @@ from models import User
 from schemas import AuthErrorSchema, CredentialsErrorSchema, LoginQuerySchema, MessageSchema
 from security.cookies import deliver
 from security.errors import INVALID_CREDENTIALS, invalid_credentials, token_revoked
-from security.passwords import verify_password
 from security.limits import LOGIN, limited
+from security.passwords import verify_password
 from security.tokens import NO_STORE_DOC, issue_tokens, not_cached
 from web.blueprint import Blueprint
 from web.errors import example

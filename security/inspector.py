@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import jwt as pyjwt
 from flask import current_app
+from jwt.types import Options
 
 from db import db
 from models import LoginSession
@@ -15,7 +16,7 @@ from security.keys import Key, KeyRing, keyring
 from security.tokens import REQUIRED_CLAIMS, check_issuer_and_audience
 
 # The claims' form only: times, issuer and audience are reported on their own lines.
-CLAIMS_FORM = {
+CLAIMS_FORM: Options = {
     "verify_exp": False,
     "verify_nbf": False,
     "verify_iat": False,

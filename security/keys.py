@@ -67,6 +67,7 @@ def public_jwk(key: Key) -> dict:
 
 def new_private_key(algorithm: str) -> str:
     """A fresh private key for the algorithm, as unencrypted PKCS#8 PEM."""
+    key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     if algorithm == "EdDSA":
         key = ed25519.Ed25519PrivateKey.generate()
     elif algorithm == "ES256":
@@ -95,7 +96,7 @@ def read_pem(setting: str, text: str | None = None, path: str | None = None) -> 
             return Path(path).read_bytes()
         except OSError as error:
             raise RuntimeError(f"{setting}: cannot read {path!r} ({error.strerror})") from None
-    text = text.strip()
+    text = (text or "").strip()
     if "\n" not in text:  # one line from an environment that cannot hold newlines
         text = text.replace("\\n", "\n")
     return text.encode()

@@ -1,7 +1,7 @@
 """Rate limits (Flask-Limiter): failed logins per client and username and per client
-across usernames, sign-ups and password reset requests per client. Counters live in RATELIMIT_STORAGE_URI: Redis
-shared by every worker in production, process memory by default (and as the fallback
-while Redis is down).
+across usernames, sign-ups and password reset requests per client. Counters live in
+RATELIMIT_STORAGE_URI: Redis shared by every worker in production, process memory by
+default (and as the fallback while Redis is down).
 
 A view takes its limit with the `limited(blp, LOGIN)` decorator, which also documents
 the 429; init_app finds the views that carry one, so renaming a view keeps its limit.
