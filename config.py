@@ -160,7 +160,9 @@ def secret_list(text: str) -> list[str]:
 
 
 # An origin as a browser sends it: scheme://host[:port], nothing after.
-ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)(:[1-9][0-9]{0,4})?")
+ORIGIN = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)(:[1-9][0-9]{0,4})?"
+)
 
 
 def origins(text: str) -> list[str]:
