@@ -313,6 +313,27 @@ def test_every_answer_through_make_serve_is_json(serve, request_bytes, status):
     assert body["code"] == status if status != 200 else body == {"status": "ok"}
 
 
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        (b"X-Control: a\x01b", 400),
+        (b"X-Forwarded-Proto: http\r\nX-Forwarded-Ssl: on", 400),
+        (b"X-Big: " + b"a" * 9000, 431),
+    ],
+    ids=["control", "scheme-clash", "field-size"],
+)
+def test_gunicorns_own_refusals_are_json(tmp_path, header, status):
+    """Straight to gunicorn, no nginx: what it refuses before the app sees it is JSON."""
+    env = server_env(f"sqlite:///{tmp_path / 'direct.db'}")
+    server = Server(env).start()
+    try:
+        answer = raw(server.port, GET + header + b"\r\n\r\n")
+    finally:
+        server.stop()
+    assert answer.startswith(b"HTTP/1.1 %d" % status), answer[:200]
+    assert json_body(answer)["code"] == status
+
+
 def login_status(port: int, username: str, forwarded_for: str | None) -> int:
     body = json.dumps({"username": username, "password": "wrong password"}).encode()
     headers = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
