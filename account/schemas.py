@@ -1,10 +1,18 @@
 """Request bodies of the email and recovery endpoints (resources/account.py)."""
 
+from flask_smorest.error_handler import ErrorSchema
 from marshmallow import Schema, fields, validate
 
 from schemas import PASSWORD, email_field, no_nul
 
 TOKEN = {"example": "q3vP0v9m3yQk7bq1cX0sJ2l8Zr5tYw4uHn6aE1dG2fI"}
+
+
+class LinkErrorSchema(ErrorSchema):
+    """400: `{"message", "error": "invalid_link"}` for a token that is no good, or the
+    API's usual error shape for a body that is not JSON."""
+
+    error = fields.Str(metadata={"example": "invalid_link"})
 
 
 class EmailChangeSchema(Schema):
