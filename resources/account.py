@@ -11,13 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from account import addresses, recovery
 from account.schemas import (
     EmailChangeSchema,
+    LinkErrorSchema,
     LinkTokenSchema,
     ResetConfirmSchema,
     ResetRequestSchema,
 )
 from db import db
 from models import User
-from schemas import AuthErrorSchema, CredentialsErrorSchema, MessageSchema
+from schemas import CredentialsErrorSchema, MessageSchema
 from security.errors import INVALID_CREDENTIALS, auth_error, invalid_credentials, token_revoked
 from security.limits import PASSWORD_RESET, limited
 from security.passwords import verify_password
@@ -44,7 +45,10 @@ def commit_or_invalid_link(ok: bool) -> None:
 
 def invalid_link_response(fn):
     return blp.alt_response(
-        400, schema=AuthErrorSchema, description="Unknown, spent or expired", example=INVALID_LINK
+        400,
+        schema=LinkErrorSchema,
+        description="The token is unknown, spent or expired (or the body is not JSON)",
+        example=INVALID_LINK,
     )(fn)
 
 

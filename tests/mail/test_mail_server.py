@@ -213,12 +213,14 @@ def close(a: float, b: float) -> bool:
     return abs(a - b) <= TIME_TOLERANCE * max(a, b) + TIME_NOISE
 
 
-def medians(server, method, path, bodies: dict, rounds=9, token=None) -> dict:
-    """The median time of each kind of call; the kinds take turns, so a slow moment of
-    the machine (or the worker writing) falls on all of them alike."""
+def medians(server, method, path, bodies: dict, rounds=12, token=None) -> dict:
+    """The median time of each kind of call; the kinds take turns, each round starting
+    with the next, so a slow moment of the machine (or the worker sending what the last
+    call queued) falls on all of them alike."""
     times = {label: [] for label in bodies}
     for n in range(rounds):
-        for label, body in bodies.items():
+        order = list(bodies.items())
+        for label, body in order[n % len(order) :] + order[: n % len(order)]:
             started = time.perf_counter()
             status, _ = server.call(method, path, body(n), token=token)
             times[label].append(time.perf_counter() - started)
