@@ -131,3 +131,17 @@ def test_turning_it_on_is_final_for_password_logins_that_raced_it(server):
             if status == 200:
                 assert server.call("GET", "/my-info", token=tokens["access_token"])[0] == 401
         assert server.call("GET", "/my-info", token=access)[1]["mfa_enabled"] is True
+
+
+def test_racing_wrong_codes_on_one_mfa_token_get_five_tries_in_all(server):
+    username, _, _ = enrolled(server)
+    token = mfa_token(server, username)
+    start = threading.Barrier(8)
+
+    def guess(n):
+        start.wait()
+        return server.call("POST", "/login/mfa", {"mfa_token": token, "code": f"wrong-{n}"})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(guess, range(8)))
+    assert statuses(answers) == [400] * 5 + [401] * 3, answers
