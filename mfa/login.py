@@ -88,17 +88,26 @@ def finish(token: str, code: str) -> tuple[User, LoginSession]:
     its session. A wrong code undoes everything but its own count: one more on the token,
     one more for the account (and a mail at the bound)."""
     now, digest = int(codes.clock()), crypto.token_digest(token)
-    waiting = db.session.execute(select(MfaLogin).where(live(digest, now))).scalar_one_or_none()
+    # Each try is counted before its code is looked at, by one committed statement, so
+    # racing guesses cannot pass the bound together; a right code takes it back below.
+    waiting = db.session.execute(
+        update(MfaLogin)
+        .where(live(digest, now))
+        .values(failures=MfaLogin.failures + 1)
+        .returning(MfaLogin.user_id, MfaLogin.password_hash)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    db.session.commit()
     if waiting is None:
         abort(auth_error(401, **MFA_TOKEN_INVALID))
-    user_id, verified_hash = waiting.user_id, waiting.password_hash
+    user_id, verified_hash = waiting
     refuse_while_limited(user_id)
     user = db.session.get(User, user_id)
     session = start_session(user, verified_hash, mfa=True) if user else None
     spent = db.session.execute(
         update(MfaLogin)
-        .where(live(digest, now))
-        .values(used_at=now)
+        .where(MfaLogin.digest == digest, MfaLogin.used_at.is_(None), MfaLogin.expires_at > now)
+        .values(used_at=now, failures=MfaLogin.failures - 1)
         .returning(MfaLogin.id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
@@ -106,7 +115,7 @@ def finish(token: str, code: str) -> tuple[User, LoginSession]:
         db.session.rollback()
         abort(auth_error(401, **MFA_TOKEN_INVALID))
     if codes.spend(user, code) is None:
-        wrong_code(user, digest)
+        wrong_code(user)
     return user, session
 
 
@@ -119,17 +128,10 @@ def refuse_while_limited(user_id: int) -> None:
         abort(response)
 
 
-def wrong_code(user: User, digest: str | None = None) -> NoReturn:
-    """Undo the request's work but count its wrong code, on the account and on the
-    mfa_token (`digest`) if any, then answer 400 invalid_code."""
+def wrong_code(user: User) -> NoReturn:
+    """Undo the request's work but count its wrong code on the account (an mfa_token's
+    count was taken before), then answer 400 invalid_code."""
     db.session.rollback()
-    if digest is not None:
-        db.session.execute(
-            update(MfaLogin)
-            .where(MfaLogin.digest == digest)
-            .values(failures=MfaLogin.failures + 1)
-            .execution_options(synchronize_session=False)
-        )
     codes.record_failure(user)
     db.session.commit()
     g.mfa_wrong_code = True

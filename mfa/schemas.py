@@ -1,5 +1,6 @@
 """Request and response bodies of the two-factor endpoints (resources/mfa.py)."""
 
+from flask_smorest.error_handler import ErrorSchema
 from marshmallow import Schema, fields, validate
 
 from validation.fields import password_to_check
@@ -62,6 +63,13 @@ class RecoveryCodesSchema(Schema):
             "example": ["k2bq-7xmd-ra4p", "wz5f-h3cn-e6ty"],
         },
     )
+
+
+class CodeErrorSchema(ErrorSchema):
+    """400: `{"message": "The code is not valid.", "error": "invalid_code"}` for a wrong
+    code, or the API's usual error shape for a body that is not JSON."""
+
+    error = fields.Str(metadata={"example": "invalid_code"})
 
 
 class MfaRequiredSchema(Schema):

@@ -18,6 +18,7 @@ from mfa.login import (
     wrong_code,
 )
 from mfa.schemas import (
+    CodeErrorSchema,
     CodeSchema,
     DisableSchema,
     EnrolmentSchema,
@@ -45,7 +46,7 @@ NO_PENDING = "No enrolment is pending."
 def code_errors(fn):
     """The answers every endpoint that takes a code can give."""
     fn = blp.alt_response(
-        400, schema=AuthErrorSchema, description="Wrong or used code", example=INVALID_CODE
+        400, schema=CodeErrorSchema, description="Wrong or used code", example=INVALID_CODE
     )(fn)
     return blp.alt_response(
         429,

@@ -89,3 +89,59 @@ def test_an_mfa_token_is_spent_once_across_workers(server):
     assert server.call("POST", "/login/mfa", body)[0] == 200
     answers = [server.call("POST", "/login/mfa", body | {"code": code}) for code in recovery[1:4]]
     assert {status for status, _ in answers} == {401}  # whichever worker answers
+
+
+def logins_during(server, credentials: dict, *action) -> tuple[list, tuple]:
+    """Password logins from three threads, over and over, while `action` (one
+    server.call) runs; the logins' answers and the action's."""
+    done = threading.Event()
+
+    def loop(_):
+        answers = []
+        while not done.is_set():
+            answers.append(server.call("POST", "/login", credentials))
+        return answers
+
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(loop, n) for n in range(3)]
+        time.sleep(0.05)  # logins in flight when the action starts
+        try:
+            answer = server.call(*action)
+        finally:
+            done.set()
+        return [a for f in futures for a in f.result()], answer
+
+
+def test_turning_it_on_is_final_for_password_logins_that_raced_it(server):
+    """Whichever password logins got a pair while the confirm ran, none of their
+    sessions outlives the answered confirm (the user's row orders them)."""
+    for _ in range(2):
+        username = f"mfa-{uuid.uuid4().hex[:8]}"
+        access = server.tokens(username)["access_token"]
+        secret = server.call("POST", "/my-info/mfa", token=access)[1]["secret"]
+        body = {"code": pyotp.TOTP(secret).now()}
+        answers, confirmed = logins_during(
+            server,
+            {"username": username, "password": PASSWORD},
+            *("POST", "/my-info/mfa/confirm", body, access),
+        )
+        assert confirmed[0] == 200, confirmed
+        assert {status for status, _ in answers} <= {200, 401}
+        for status, tokens in answers:
+            if status == 200:
+                assert server.call("GET", "/my-info", token=tokens["access_token"])[0] == 401
+        assert server.call("GET", "/my-info", token=access)[1]["mfa_enabled"] is True
+
+
+def test_racing_wrong_codes_on_one_mfa_token_get_five_tries_in_all(server):
+    username, _, _ = enrolled(server)
+    token = mfa_token(server, username)
+    start = threading.Barrier(8)
+
+    def guess(n):
+        start.wait()
+        return server.call("POST", "/login/mfa", {"mfa_token": token, "code": f"wrong-{n}"})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(guess, range(8)))
+    assert statuses(answers) == [400] * 5 + [401] * 3, answers
