@@ -2,12 +2,14 @@
 does not exist yet is created (as `createdb` would); anything else that stops the server
 from reaching it is one line saying what to do, not a traceback."""
 
+import os
 import sys
 
+from dotenv import load_dotenv
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import database_url
+from config import SettingError, parse
 
 
 def quoted(name: str) -> str:
@@ -37,6 +39,11 @@ def ensure(url: str) -> str | None:
 
 
 if __name__ == "__main__":
-    problem = ensure(database_url("instance"))
+    load_dotenv()  # as the app reads it
+    try:
+        url = parse("DATABASE_URL", os.environ.get("DATABASE_URL", ""))
+    except SettingError as error:
+        sys.exit(f"make serve: {error}")
+    problem = ensure(url) if url else None  # unset: the SQLite file in the instance folder
     if problem:
         sys.exit(f"make serve: {problem}. Create the database (createdb NAME) or set DATABASE_URL.")

@@ -29,7 +29,7 @@ from models import User
 from schemas import AuthErrorSchema, CredentialsErrorSchema, LoginQuerySchema, MessageSchema
 from security.cookies import deliver
 from security.errors import INVALID_CREDENTIALS, invalid_credentials, token_revoked
-from security.limits import LOGIN, limited
+from security.limits import LOGIN_CODE, limited
 from security.passwords import verify_password
 from security.tokens import NO_STORE_DOC, issue_tokens, not_cached
 from web.blueprint import Blueprint
@@ -134,7 +134,7 @@ class LoginMfa(MethodView):
         example=MFA_TOKEN_INVALID,
     )
     @code_errors
-    @limited(blp, LOGIN)
+    @limited(blp, LOGIN_CODE)
     def post(self, data, cookies):
         """Log in, second step: the mfa_token from POST /login and a code give the token pair"""
         user, session = finish(data["mfa_token"], data["code"])

@@ -30,13 +30,19 @@ from web.errors import example
 LOGIN_LIMITED = "Too many failed logins. Try again later."
 REGISTER_LIMITED = "Too many sign-ups from this client. Try again later."
 RESET_LIMITED = "Too many password reset requests from this client. Try again later."
-LOGIN, REGISTER, PASSWORD_RESET = "login", "register", "password_reset"
+LOGIN, LOGIN_CODE, REGISTER, PASSWORD_RESET = "login", "login_code", "register", "password_reset"
 DESCRIPTIONS = {
     LOGIN: "Too many failed logins",
+    LOGIN_CODE: "Too many failed logins from this client",
     REGISTER: "Too many sign-ups from this client",
     PASSWORD_RESET: "Too many reset requests from this client",
 }
-MESSAGES = {LOGIN: LOGIN_LIMITED, REGISTER: REGISTER_LIMITED, PASSWORD_RESET: RESET_LIMITED}
+MESSAGES = {
+    LOGIN: LOGIN_LIMITED,
+    LOGIN_CODE: LOGIN_LIMITED,
+    REGISTER: REGISTER_LIMITED,
+    PASSWORD_RESET: RESET_LIMITED,
+}
 # No account's username is longer (LoginSchema, UserCreateSchema): a longer one is a
 # 422, keyed on the client alone before it costs a normalization or a long Redis key.
 USERNAME_MAX = 80
@@ -112,6 +118,16 @@ def init_app(app: Flask) -> None:
         # RATELIMIT_ENABLED=False: Flask-Limiter installs no hooks, so nothing would keep
         # this limiter alive for the views it wraps (they hold it weakly). Wrap nothing.
         return
+
+    def per_client(methods: list[str]):
+        """One client trying passwords against many accounts, or codes after them."""
+        return limiter.shared_limit(
+            lambda: current_app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"],
+            scope="login-per-client",
+            error_message=LOGIN_LIMITED,
+            methods=methods,
+        )
+
     decorators = {
         LOGIN: lambda methods: [
             limiter.limit(
@@ -120,14 +136,11 @@ def init_app(app: Flask) -> None:
                 error_message=LOGIN_LIMITED,
                 methods=methods,
             ),
-            # One client trying a password against many accounts.
-            limiter.limit(
-                lambda: current_app.config["RATELIMIT_LOGIN_FAILURES_PER_CLIENT"],
-                scope="per-client",
-                error_message=LOGIN_LIMITED,
-                methods=methods,
-            ),
+            per_client(methods),
         ],
+        # The code step of a two-factor login has no username: the client's budget,
+        # shared with the password step (wrong codes also count per account, mfa/codes.py).
+        LOGIN_CODE: lambda methods: [per_client(methods)],
         REGISTER: lambda methods: [
             limiter.limit(
                 lambda: current_app.config["RATELIMIT_REGISTER"],
@@ -157,7 +170,7 @@ def init_app(app: Flask) -> None:
         right password that is asked for its second factor (mfa/login.py marks it)."""
         kinds = limits.get(request.endpoint or "") or {}
         got_in = response.status_code < 400 or g.get("mfa_required")
-        if kinds.get(request.method) == LOGIN and got_in:
+        if kinds.get(request.method) in (LOGIN, LOGIN_CODE) and got_in:
             try:
                 for limit in limiter.current_limits:
                     limiter.limiter.hit(limit.limit, *limit.request_args, cost=-1)

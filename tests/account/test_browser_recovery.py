@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import PASSWORD
 from tests.server import Server, flask, server_env
 from tests.smtp import SmtpServer, token_in
-from tests.test_browser import browser, chromium, page  # noqa: F401  (fixtures)
+from tests.web.test_browser import browser, chromium, page  # noqa: F401  (fixtures)
 
 try:
     from playwright.sync_api import expect

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import PASSWORD, REDIS_URL
+from tests.conftest import PASSWORD, redis_url
+from tests.deploy.test_serve import NGINX, Serve
 from tests.server import empty, server_env
-from tests.test_serve import NGINX, Serve
 
 pytestmark = pytest.mark.system
 CLIENTS = 8  # threads, each from its own loopback address (127.0.0.2, ...)
@@ -41,7 +41,7 @@ def postgres() -> str:
 def serving(tmp_path: Path, instances: int, **settings):
     database = postgres()
     empty(database)
-    env = server_env(database, RATELIMIT_STORAGE_URI=REDIS_URL, INSTANCES=str(instances))
+    env = server_env(database, RATELIMIT_STORAGE_URI=redis_url(), INSTANCES=str(instances))
     server = Serve(env | settings, tmp_path / f"run-{instances}")
     server.start_seconds = 120
     server.start()

@@ -9,8 +9,8 @@ import pytest
 
 from examples.other_service import create_app as other_service
 from security.keys import new_private_key
+from tests.security.test_jwks import KEYS, NEXT_EDDSA, hs256_by_hand, public_pem
 from tests.server import Server, database_url, migrated
-from tests.test_jwks import KEYS, NEXT_EDDSA, hs256_by_hand, public_pem
 
 FOREIGN = new_private_key("EdDSA")
 

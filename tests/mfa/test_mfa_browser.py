@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests import test_browser
 from tests.conftest import PASSWORD
 from tests.qr import says
-from tests.test_browser import browser, chromium, page, server  # noqa: F401  (fixtures)
+from tests.web.test_browser import browser, chromium, page, server  # noqa: F401  (fixtures)
 
 DATA_SVG = "data:image/svg+xml;charset=utf-8,"
 

@@ -16,7 +16,7 @@ from app import create_app
 from db import db
 from security.keys import new_private_key
 from tests.conftest import INVALID, SECRET, Auth, bearer
-from tests.test_jwt_inspect import inspect, lines
+from tests.security.test_jwt_inspect import inspect, lines
 
 ASYMMETRIC = ("EdDSA", "ES256", "RS256")
 

@@ -126,9 +126,9 @@ def test_a_huge_username_is_refused_cheaply_and_counted(client, auth, monkeypatc
     """A 1 MiB body of U+FDFA (18 characters each once normalized): no normalization of
     it anywhere (it cost 1.2 s a login and an 11.5 MB Redis key), and its 422 counts."""
     import models.user
-    import schemas
     import security.limits
     import security.sessions
+    import validation.validators
 
     normalized = []
 
@@ -136,7 +136,7 @@ def test_a_huge_username_is_refused_cheaply_and_counted(client, auth, monkeypatc
         normalized.append(len(username))
         return models.user.username_key(username)
 
-    for module in (security.limits, schemas, security.sessions):
+    for module in (security.limits, validation.validators, security.sessions):
         monkeypatch.setattr(module, "username_key", spy)
     huge = {"username": "\ufdfa" * 150_000, "password": "x"}
     answers = [client.post("/login", json=huge).status_code for _ in range(4)]
