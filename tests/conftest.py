@@ -2,7 +2,6 @@
 a CLI runner, and helpers that sign up and log in through the real endpoints."""
 
 import os
-import shutil
 import time
 from urllib.parse import urlsplit
 
@@ -67,14 +66,6 @@ def redis_url() -> str:
 def redis_via(port: int) -> str:
     """REDIS_URL's database reached through another local port (a proxy in front of it)."""
     return f"redis://127.0.0.1:{port}{urlsplit(REDIS_URL).path}"
-
-
-def tool(name: str, hint: str) -> str:
-    """The path of a program the test runs, e.g. tool("curl", "apt-get install curl")."""
-    path = shutil.which(name)
-    if path is None:
-        missing(f"{name} ({hint})")
-    return path
 
 
 SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"

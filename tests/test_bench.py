@@ -11,6 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Load generators against live servers, a minute and more each: the system tier.
+pytestmark = pytest.mark.system
+
 
 def run(script: str, env: dict, timeout: int) -> list[str]:
     """The script's output lines, once it has exited 0."""
