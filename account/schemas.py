@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from schemas import email_field
 from validation.fields import password_to_check, password_to_set
-from validation.validators import no_control
+from validation.validators import no_nul
 
 TOKEN = {"example": "q3vP0v9m3yQk7bq1cX0sJ2l8Zr5tYw4uHn6aE1dG2fI"}
 
@@ -24,14 +24,14 @@ class EmailChangeSchema(Schema):
 
 class LinkTokenSchema(Schema):
     token = fields.Str(
-        required=True, validate=[validate.Length(max=128), no_control], metadata=TOKEN
+        required=True, validate=[validate.Length(max=128), no_nul], metadata=TOKEN
     )
 
 
 class ResetRequestSchema(Schema):
     login = fields.Str(
         required=True,
-        validate=[validate.Length(min=1, max=254), no_control],
+        validate=[validate.Length(min=1, max=254), no_nul],
         metadata={"example": "alice@example.com", "description": "A username or an email."},
     )
 

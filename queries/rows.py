@@ -6,7 +6,7 @@ already hold what those fields would produce (the database typed them: ints, flo
 strings, booleans), so a `RowSchema` copies them by name, following the schema's own
 fields: the schema stays the one definition, `@blp.response` stays the one path to
 JSON. Anything else (a model object a POST returns) takes marshmallow's ordinary dump,
-and tests/test_queries.py checks that both give the same JSON for every resource."""
+and tests/queries/test_queries.py checks that both give the same JSON for every resource."""
 
 from collections.abc import Mapping
 

@@ -93,8 +93,8 @@ users, sessions = User.__table__, LoginSession.__table__
 # Built once: every authenticated request runs it, and SQLAlchemy reuses its compiled form.
 SESSION_USER = (
     select(users.c.id, users.c.username, users.c.is_admin)
-    # GET /my-info's email state rides along: the token check is its only query.
-    .add_columns(users.c.email, users.c.email_verified, users.c.email_pending)
+    # GET /my-info's email and two-factor state ride along: the token check is its only query.
+    .add_columns(users.c.email, users.c.email_verified, users.c.email_pending, users.c.mfa_enabled)
     .join(sessions, sessions.c.user_id == users.c.id)
     .where(sessions.c.id == bindparam("sid"))
 )

@@ -2,7 +2,7 @@
 
 # What a username must not contain: control and format (zero-width, bidi, soft hyphen)
 # characters, line and paragraph separators (Unicode categories Cc, Cf, Zl, Zp, as of
-# Python's Unicode database: tests/test_usernames.py checks they agree; lone surrogates
+# Python's Unicode database: tests/resources/test_usernames.py checks they agree; lone surrogates
 # never get this far, web/json.py refuses them),
 UNSEEN_RANGES = [
     (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),

@@ -1,6 +1,6 @@
 """The rules on text a client sends, each a validator and, for the OpenAPI document, the
-same rule as a pattern. Validators and fuzzers (tests/test_schemathesis.py) read
-`pattern`; tests/test_openapi.py checks that patterns and validators agree. Every such
+same rule as a pattern. Validators and fuzzers (tests/web/test_schemathesis.py) read
+`pattern`; tests/web/test_openapi.py checks that patterns and validators agree. Every such
 field also has an `example`, which Swagger UI and Postman use before any pattern."""
 
 import re

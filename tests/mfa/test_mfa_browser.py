@@ -1,4 +1,4 @@
-"""The demo page's two-factor login in Chromium (tests/test_browser.py's fixtures): turn it
+"""The demo page's two-factor login in Chromium (tests/web/test_browser.py's fixtures): turn it
 on from the QR code, log in with a code, then with a recovery code, turn it off, in both
 token modes. The QR code is read back: the image the page shows is the SVG of the very
 otpauth URI the API gave, shown through a data: URI (never as markup)."""
@@ -10,9 +10,9 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_browser
 from tests.conftest import PASSWORD
 from tests.qr import says
+from tests.web import test_browser
 from tests.web.test_browser import browser, chromium, page, server  # noqa: F401  (fixtures)
 
 DATA_SVG = "data:image/svg+xml;charset=utf-8,"

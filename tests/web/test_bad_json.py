@@ -18,6 +18,13 @@ VALID = {
     ("POST", "/item"): {"name": "Lamp", "price": 1.5, "store_id": "{store}"},
     ("PUT", "/item/{item}"): {"name": "Lamp", "price": 2, "description": "bright"},
     ("POST", "/store/{store}/tag"): {"name": "Lights"},
+    ("PUT", "/my-info/email"): {"email": "alice@example.com", "current_password": PASSWORD},
+    ("POST", "/verify-email"): {"token": "t" * 43},
+    ("POST", "/password-reset"): {"login": "alice"},
+    ("POST", "/password-reset/confirm"): {"token": "t" * 43, "new_password": "a new one!"},
+    ("POST", "/my-info/mfa/confirm"): {"code": "123456"},
+    ("POST", "/my-info/mfa/disable"): {"code": "123456", "current_password": PASSWORD},
+    ("POST", "/login/mfa"): {"mfa_token": "t" * 43, "code": "123456"},
 }
 HOLE = "@hole@"
 DEEP = "[" * 1000 + "]" * 1000
