@@ -123,23 +123,38 @@ STEPS = [
         202,
         {"body": {"email": "new-{{username}}@example.com", "current_password": "{{password}}"}},
     ),
-    ("POST", "/verify-email", 400, {"auth": None, "why": "the example token is no real link"}),
+    (
+        "POST",
+        "/verify-email",
+        400,
+        {"auth": None, "why": "the example token is no real link", "error": "invalid_link"},
+    ),
     ("POST", "/password-reset", 202, {"auth": None, "body": {"login": "{{username}}"}}),
     (
         "POST",
         "/password-reset/confirm",
         400,
-        {"auth": None, "why": "the example token is no real link"},
+        {"auth": None, "why": "the example token is no real link", "error": "invalid_link"},
     ),
     ("POST", "/my-info/mfa", 200, {}),
-    ("POST", "/my-info/mfa/confirm", 400, {"why": "the example code is not the authenticator's"}),
+    (
+        "POST",
+        "/my-info/mfa/confirm",
+        400,
+        {"why": "the example code is not the authenticator's", "error": "invalid_code"},
+    ),
     (
         "POST",
         "/my-info/mfa/disable",
         409,
         {"body": {"current_password": "{{password}}"}, "why": "two-factor login is not on"},
     ),
-    ("POST", "/login/mfa", 401, {"auth": None, "why": "the example mfa_token is unknown"}),
+    (
+        "POST",
+        "/login/mfa",
+        401,
+        {"auth": None, "why": "the example mfa_token is unknown", "error": "mfa_token_invalid"},
+    ),
     (
         "GET",
         "/my-info/sessions",
@@ -179,7 +194,11 @@ STEPS = [
         "DELETE",
         "/user/:user_id",
         401,
-        {"path": {"user_id": "{{userId}}"}, "why": "a refreshed token is not fresh"},
+        {
+            "path": {"user_id": "{{userId}}"},
+            "why": "a refreshed token is not fresh",
+            "error": "fresh_token_required",
+        },
     ),
     ("POST", "/logout", 200, {}),
 ]
@@ -252,8 +271,13 @@ def step(item: dict, status: int, how: dict) -> dict:
         for name in NUMBERS:
             raw = raw.replace(f'"{{{{{name}}}}}"', f"{{{{{name}}}}}")
         request["body"]["raw"] = raw
+    if status >= 300 and "why" not in how:
+        raise SystemExit(f"{item['name']}: an expected error must say why")
     expected = f"status {status}" + (f" ({how['why']})" if "why" in how else "")
-    tests = [f'pm.test("{expected}", () => pm.response.to.have.status({status}));']
+    check = f"pm.response.to.have.status({status});"
+    if "error" in how:  # the documented error, not any answer with that status
+        check += f' pm.expect(pm.response.json().error).to.eql("{how["error"]}");'
+    tests = [f'pm.test("{expected}", () => {{ {check} }});']
     item["event"] = [script("test", tests + how.get("test", []))]
     if "prerequest" in how:
         item["event"].insert(0, script("prerequest", how["prerequest"]))
