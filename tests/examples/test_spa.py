@@ -142,6 +142,10 @@ def test_the_spa_from_another_origin(page, api, page_port, mode):
     if mode == "cookies":  # the tokens are out of JavaScript's reach
         assert tokens == [None, None]
         assert set(jar) >= TOKEN_COOKIES and all(jar[n]["httpOnly"] for n in TOKEN_COOKIES)
+        # The CSRF values the page sends are the login body's (it cannot read the API's
+        # cookies in general); they match the cookies the API set.
+        kept = page.evaluate("JSON.parse(sessionStorage['spa.csrf'])")
+        assert kept == {name: jar[name]["value"] for name in kept} and len(kept) == 2
     else:
         assert all(tokens) and jar == {}
 
