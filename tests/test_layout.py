@@ -271,8 +271,10 @@ def test_the_openapi_tags_are_every_view_module_in_order(tmp_path):
     spec = make(tmp_path).test_client().get("/openapi.json").json
     names = [tag["name"] for tag in spec["tags"]]
     assert names == [module.blp.name for module in resources.blueprint_modules(resources)]
-    accounts = ["users", "mfa", "account", "sessions"]
-    assert names == [*accounts, "stores", "items", "tags", "health", "keys"]
+    # Not the whole list: a new resource needs no edit here.
+    assert names[:5] == ["users", "mfa", "account", "sessions", "stores"]
+    assert names[-2:] == ["health", "keys"]
+    assert {"items", "tags"} <= set(names[5:-2])
 
 
 def test_every_model_file_is_a_table_the_migrations_see():
