@@ -1,4 +1,12 @@
-"""SQLAlchemy models, one a file."""
+"""SQLAlchemy models, one a file.
+
+Every module of this package is imported here, so a new model's table is known to
+SQLAlchemy and to Alembic's autogenerate without editing this file. The names below are
+the ones other code imports from `models`; a new model may be imported from its own module.
+"""
+
+import importlib
+import pkgutil
 
 from models.email_token import EmailToken
 from models.item import Item
@@ -29,3 +37,6 @@ __all__ = [
     "items_tags",
     "username_key",
 ]
+
+for module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{module.name}")

@@ -2,11 +2,14 @@
 the app starts under the settings other people's test suites and operators use."""
 
 import ast
+import importlib
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
+import resources
 from app import create_app
 from db import db
 from tests.conftest import PASSWORD, REDIS_URL, SECRET
@@ -246,3 +249,42 @@ def test_jwt_mds_code_map_is_the_tree():
         if not any(name in defined_names(path) for path in modules[module])
     ]
     assert unknown == []
+
+
+def test_a_new_view_module_is_registered_without_an_edit(tmp_path, monkeypatch):
+    """Every module with `blp` is registered: accounts and stores first, the store's
+    resources by name, the probes last; a module without `blp` (a helper) is left out."""
+    package = tmp_path / "scratch_views"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("")
+    for name in ("zebras", "health", "stores", "users", "apples"):
+        (package / f"{name}.py").write_text(f"blp = {name!r}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [name for name in sys.modules if name.split(".")[0] == "scratch_views"]:
+        monkeypatch.delitem(sys.modules, name)
+    modules = resources.blueprint_modules(importlib.import_module("scratch_views"))
+    assert [module.blp for module in modules] == ["users", "stores", "apples", "zebras", "health"]
+
+
+def test_the_openapi_tags_are_every_view_module_in_order(tmp_path):
+    spec = make(tmp_path).test_client().get("/openapi.json").json
+    names = [tag["name"] for tag in spec["tags"]]
+    assert names == [module.blp.name for module in resources.blueprint_modules(resources)]
+    # Not the whole list: a new resource needs no edit here.
+    assert names[:5] == ["users", "mfa", "account", "sessions", "stores"]
+    assert names[-2:] == ["health", "keys"]
+    assert {"items", "tags"} <= set(names[5:-2])
+
+
+def test_every_model_file_is_a_table_the_migrations_see():
+    """models/__init__.py imports every module: a model in a new file needs no edit there."""
+    declared = set()
+    for path in (ROOT / "models").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "__tablename__":
+                declared.add(ast.literal_eval(node.value))
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "Table":
+                declared.add(ast.literal_eval(node.args[0]))
+    assert len(declared) > 10
+    assert declared == set(db.metadata.tables)
