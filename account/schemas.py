@@ -23,9 +23,7 @@ class EmailChangeSchema(Schema):
 
 
 class LinkTokenSchema(Schema):
-    token = fields.Str(
-        required=True, validate=[validate.Length(max=128), no_nul], metadata=TOKEN
-    )
+    token = fields.Str(required=True, validate=[validate.Length(max=128), no_nul], metadata=TOKEN)
 
 
 class ResetRequestSchema(Schema):

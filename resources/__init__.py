@@ -14,7 +14,8 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import BaseConverter, IntegerConverter
 
-from schemas import MAX_ID, SESSION_ID
+from schemas import MAX_ID
+from security.schemas import SESSION_ID
 
 FIRST = ("users", "mfa", "account", "sessions", "stores")
 LAST = ("health", "jwks")

@@ -2,8 +2,8 @@
 
 from flask.views import MethodView
 
-from schemas import JwksSchema
 from security.keys import keyring, public_jwk
+from security.schemas import JwksSchema
 from web.blueprint import Blueprint
 
 blp = Blueprint("keys", __name__, description="Public keys other services verify tokens with")

@@ -6,7 +6,8 @@ from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
 from db import db
-from schemas import EndedSessionsSchema, LoginSessionSchema, MessageSchema
+from schemas import MessageSchema
+from security.schemas import EndedSessionsSchema, LoginSessionSchema
 from security.sessions import end_other_sessions, end_users_session, live_sessions
 from web.blueprint import Blueprint
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from schemas import SESSION_ID
+from security.schemas import SESSION_ID
 
 
 def spec_of(client, **kwargs) -> dict:
