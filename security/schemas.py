@@ -1,6 +1,8 @@
 """The bodies of the token-side endpoints: login sessions as devices (resources/sessions.py)
 and the public keys other services verify tokens with (resources/jwks.py)."""
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, fields
 
 SESSION_ID = {
@@ -13,27 +15,32 @@ SESSION_ID = {
 }
 
 
+def unix_time(name: str, description: str, example: str) -> fields.Function:
+    """A time the database keeps in whole seconds since 1970, shown in ISO 8601 UTC."""
+    return fields.Function(
+        lambda row: datetime.fromtimestamp(row[name], UTC).isoformat(),
+        dump_only=True,
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "description": description,
+            "example": example,
+        },
+    )
+
+
 class LoginSessionSchema(Schema):
     """A login session as its user sees it: one device or browser."""
 
     id = fields.Str(dump_only=True, metadata=SESSION_ID)
-    created_at = fields.DateTime(
-        dump_only=True,
-        metadata={"description": "Login, UTC.", "example": "2026-12-01T09:30:00+00:00"},
+    created_at = unix_time("created_at", "Login, UTC.", "2026-12-01T09:30:00+00:00")
+    last_used_at = unix_time(
+        "last_used_at", "Login or latest refresh, UTC.", "2026-12-01T10:45:12+00:00"
     )
-    last_used_at = fields.DateTime(
-        dump_only=True,
-        metadata={
-            "description": "Login or latest refresh, UTC.",
-            "example": "2026-12-01T10:45:12+00:00",
-        },
-    )
-    expires_at = fields.DateTime(
-        dump_only=True,
-        metadata={
-            "description": "No token of this session is valid after this, UTC.",
-            "example": "2026-12-31T09:30:00+00:00",
-        },
+    expires_at = unix_time(
+        "expires_at",
+        "No token of this session is valid after this, UTC.",
+        "2026-12-31T09:30:00+00:00",
     )
     user_agent = fields.Str(
         dump_only=True,

@@ -8,11 +8,23 @@ replay, a password change, user deletion, the user ending it (GET and DELETE
 
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import cast
 
 from flask import current_app, request
-from sqlalchemy import CursorResult, and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from db import db
 from models import LoginSession, MfaLogin, User, username_key
@@ -209,34 +221,28 @@ def end_all_sessions(user_id: int) -> None:
     db.session.execute(delete(MfaLogin).where(MfaLogin.user_id == user_id))
 
 
-def live_sessions(user_id: int, current_id: str, limit: int) -> list[dict]:
-    """The user's sessions that can still have a valid token, newest first, as
-    LoginSessionSchema shows them."""
-    rows = db.session.scalars(
-        select(LoginSession)
-        .where(LoginSession.user_id == user_id, LoginSession.expires_at >= int(time.time()))
-        .order_by(
-            LoginSession.number.desc(), LoginSession.created_at.desc(), LoginSession.id.desc()
+def live_sessions(user_id: int, current_id: str, limit: int) -> Sequence[RowMapping]:
+    """The user's sessions that can still have a valid token, newest first, with
+    `current` marking the caller's (LoginSessionSchema dumps them)."""
+    return (
+        db.session.execute(
+            select(
+                sessions.c.id,
+                sessions.c.created_at,
+                sessions.c.last_used_at,
+                sessions.c.expires_at,
+                sessions.c.user_agent,
+                sessions.c.ip,
+                sessions.c.mfa,
+                (sessions.c.id == current_id).label("current"),
+            )
+            .where(sessions.c.user_id == user_id, sessions.c.expires_at >= int(time.time()))
+            .order_by(sessions.c.number.desc(), sessions.c.created_at.desc(), sessions.c.id.desc())
+            .limit(limit)
         )
-        .limit(limit)
+        .mappings()
+        .all()
     )
-    return [
-        {
-            "id": session.id,
-            "created_at": utc(session.created_at),
-            "last_used_at": utc(session.last_used_at),
-            "expires_at": utc(session.expires_at),
-            "user_agent": session.user_agent,
-            "ip": session.ip,
-            "current": session.id == current_id,
-            "mfa": session.mfa,
-        }
-        for session in rows
-    ]
-
-
-def utc(unix_time: int) -> datetime:
-    return datetime.fromtimestamp(unix_time, UTC)
 
 
 def end_users_session(user_id: int, session_id: str) -> bool:
