@@ -123,27 +123,53 @@ def window() -> int:
     return current_app.config.get("MFA_FAILURE_WINDOW", 900)
 
 
-def retry_after(user_id: int) -> int | None:
-    """Seconds until the account's codes are heard again, or None while under the bound."""
+def retry_after(user_id: int, bound: int | None = None) -> int | None:
+    """Seconds until the account's codes are heard again, or None while under the bound
+    (MFA_ACCOUNT_FAILURES wrong codes in the window)."""
     now = int(clock())
     count, oldest = db.session.execute(
         select(func.count(), func.min(MfaFailure.at)).where(
             MfaFailure.user_id == user_id, MfaFailure.at > now - window()
         )
     ).one()
-    if count < current_app.config.get("MFA_ACCOUNT_FAILURES", 10):
+    if count < (bound or current_app.config.get("MFA_ACCOUNT_FAILURES", 10)):
         return None
     return max(1, oldest + window() - now)
 
 
-def record_failure(user: User) -> None:
-    """One wrong code for the account; the one that reaches the bound mails the user."""
+def take_try(user_id: int) -> int | None:
+    """Count a code's try on the account before the code is checked, committed at once,
+    so tries racing each other see each other and at most the bound of them are checked:
+    the try's row id (give_back it if the code was right), or None past the bound."""
     now = int(clock())
     db.session.execute(
-        delete(MfaFailure).where(MfaFailure.user_id == user.id, MfaFailure.at <= now - window())
+        delete(MfaFailure).where(MfaFailure.user_id == user_id, MfaFailure.at <= now - window())
     )
-    db.session.add(MfaFailure(user_id=user.id, at=now))
-    db.session.flush()
+    attempt = MfaFailure(user_id=user_id, at=now)
+    db.session.add(attempt)
+    db.session.commit()
+    if retry_after(user_id, bound=current_app.config.get("MFA_ACCOUNT_FAILURES", 10) + 1):
+        give_back(attempt.id)
+        db.session.commit()
+        return None
+    return attempt.id
+
+
+def give_back(attempt: int) -> None:
+    """A try that was not a wrong code: it does not count."""
+    db.session.execute(delete(MfaFailure).where(MfaFailure.id == attempt))
+
+
+def record_failure(user: User, counted: bool = False) -> None:
+    """One wrong code for the account (`counted`: its try already is, take_try); the one
+    that reaches the bound mails the user."""
+    now = int(clock())
+    if not counted:
+        db.session.execute(
+            delete(MfaFailure).where(MfaFailure.user_id == user.id, MfaFailure.at <= now - window())
+        )
+        db.session.add(MfaFailure(user_id=user.id, at=now))
+        db.session.flush()
     count = db.session.execute(
         select(func.count()).select_from(MfaFailure).where(MfaFailure.user_id == user.id)
     ).scalar_one()

@@ -101,7 +101,9 @@ def finish(token: str, code: str) -> tuple[User, LoginSession]:
     if waiting is None:
         abort(auth_error(401, **MFA_TOKEN_INVALID))
     user_id, verified_hash = waiting
-    refuse_while_limited(user_id)
+    attempt = codes.take_try(user_id)
+    if attempt is None:
+        too_many(user_id)
     user = db.session.get(User, user_id)
     session = start_session(user, verified_hash, mfa=True) if user else None
     spent = db.session.execute(
@@ -115,24 +117,29 @@ def finish(token: str, code: str) -> tuple[User, LoginSession]:
         db.session.rollback()
         abort(auth_error(401, **MFA_TOKEN_INVALID))
     if codes.spend(user, code) is None:
-        wrong_code(user)
+        wrong_code(user, counted=True)
+    codes.give_back(attempt)
     return user, session
 
 
 def refuse_while_limited(user_id: int) -> None:
-    wait = codes.retry_after(user_id)
-    if wait is not None:
-        response = jsonify(code=429, status="Too Many Requests", message=CODES_LIMITED)
-        response.status_code = 429
-        response.headers["Retry-After"] = str(wait)
-        abort(response)
+    if codes.retry_after(user_id) is not None:
+        too_many(user_id)
 
 
-def wrong_code(user: User) -> NoReturn:
+def too_many(user_id: int) -> NoReturn:
+    """429 until the account's oldest wrong code in the window leaves it."""
+    response = jsonify(code=429, status="Too Many Requests", message=CODES_LIMITED)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(codes.retry_after(user_id) or 1)
+    abort(response)
+
+
+def wrong_code(user: User, counted: bool = False) -> NoReturn:
     """Undo the request's work but count its wrong code on the account (an mfa_token's
     count was taken before), then answer 400 invalid_code."""
     db.session.rollback()
-    codes.record_failure(user)
+    codes.record_failure(user, counted)
     db.session.commit()
     g.mfa_wrong_code = True
     abort(auth_error(400, **INVALID_CODE))

@@ -145,3 +145,21 @@ def test_racing_wrong_codes_on_one_mfa_token_get_five_tries_in_all(server):
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(guess, range(8)))
     assert statuses(answers) == [400] * 5 + [401] * 3, answers
+
+
+def test_racing_wrong_codes_across_tokens_get_ten_tries_per_account(server):
+    """16 wrong codes at once on four mfa_tokens of one account: the account's bound of 10
+    holds (a read-then-insert let requests already in flight pass it)."""
+    username, _, _ = enrolled(server)
+    tokens = [mfa_token(server, username) for _ in range(4)]
+    start = threading.Barrier(16)
+
+    def guess(n):
+        start.wait()
+        body = {"mfa_token": tokens[n % 4], "code": f"wrong-{n}"}
+        return server.call("POST", "/login/mfa", body)
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(guess, range(16)))
+    assert statuses(answers).count(400) <= 10, answers
+    assert set(statuses(answers)) <= {400, 401, 429}, answers
