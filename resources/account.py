@@ -18,8 +18,13 @@ from account.schemas import (
 )
 from db import db
 from models import User
-from schemas import CredentialsErrorSchema, MessageSchema
-from security.errors import INVALID_CREDENTIALS, auth_error, invalid_credentials, token_revoked
+from schemas import MessageSchema
+from security.errors import (
+    auth_error,
+    invalid_credentials,
+    token_revoked,
+    wrong_password_response,
+)
 from security.limits import PASSWORD_RESET, limited
 from security.passwords import verify_password
 from web.blueprint import Blueprint
@@ -55,12 +60,7 @@ def invalid_link_response(fn):
 @blp.route("/my-info/email")
 class MyEmail(MethodView):
     @blp.login_required(fresh=True)
-    @blp.alt_response(
-        401,
-        schema=CredentialsErrorSchema,
-        description="Wrong current password, or a missing, invalid, stale or revoked token",
-        example=INVALID_CREDENTIALS,
-    )
+    @wrong_password_response(blp)
     @blp.arguments(EmailChangeSchema)
     @blp.response(202, MessageSchema, example={"message": CHECK_INBOX})
     def put(self, data):

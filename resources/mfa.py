@@ -26,9 +26,13 @@ from mfa.schemas import (
     RecoveryCodesSchema,
 )
 from models import User
-from schemas import AuthErrorSchema, CredentialsErrorSchema, LoginQuerySchema, MessageSchema
+from schemas import AuthErrorSchema, LoginQuerySchema, MessageSchema
 from security.cookies import deliver
-from security.errors import INVALID_CREDENTIALS, invalid_credentials, token_revoked
+from security.errors import (
+    invalid_credentials,
+    token_revoked,
+    wrong_password_response,
+)
 from security.limits import LOGIN_CODE, limited
 from security.passwords import verify_password
 from security.tokens import NO_STORE_DOC, issue_tokens, not_cached
@@ -99,12 +103,7 @@ class Confirm(MethodView):
 @blp.route("/my-info/mfa/disable")
 class Disable(MethodView):
     @blp.login_required(fresh=True)
-    @blp.alt_response(
-        401,
-        schema=CredentialsErrorSchema,
-        description="Wrong current password, or a missing, invalid, stale or revoked token",
-        example=INVALID_CREDENTIALS,
-    )
+    @wrong_password_response(blp)
     @blp.arguments(DisableSchema)
     @blp.response(200, MessageSchema, example={"message": "Two-factor login turned off."})
     @blp.alt_response(

@@ -11,7 +11,6 @@ from mfa.login import MFA_REQUIRED_BODY, challenge, mfa_required
 from mfa.schemas import MfaRequiredSchema
 from models import User
 from schemas import (
-    CredentialsErrorSchema,
     LoginQuerySchema,
     LoginSchema,
     MessageSchema,
@@ -21,7 +20,12 @@ from schemas import (
     UserSchema,
 )
 from security.cookies import deliver, logout_required
-from security.errors import INVALID_CREDENTIALS, invalid_credentials, token_revoked
+from security.errors import (
+    INVALID_CREDENTIALS,
+    invalid_credentials,
+    token_revoked,
+    wrong_password_response,
+)
 from security.limits import LOGIN, REGISTER, limited
 from security.passwords import hash_password, verify_password
 from security.sessions import end_all_sessions, end_session, log_in, rotate_or_end
@@ -119,12 +123,7 @@ class MyPassword(MethodView):
     @blp.login_required(fresh=True)
     # Below `login_required`, so it overrides its token-only 401 schema: a wrong current
     # password answers 401 {"message": "Invalid credentials."}.
-    @blp.alt_response(
-        401,
-        schema=CredentialsErrorSchema,
-        description="Wrong current password, or a missing, invalid, stale or revoked token",
-        example=INVALID_CREDENTIALS,
-    )
+    @wrong_password_response(blp)
     @blp.arguments(PasswordChangeSchema)
     @blp.response(200, MessageSchema)
     def put(self, data):

@@ -6,6 +6,7 @@ from typing import NoReturn
 
 from flask import abort
 
+from schemas import CredentialsErrorSchema
 from web.errors import (  # noqa: F401  (the names the security modules use)
     ADMIN_REQUIRED,
     AUTHORIZATION_REQUIRED,
@@ -24,3 +25,14 @@ def token_revoked(*_):
 
 def invalid_credentials() -> NoReturn:
     abort(auth_error(401, **INVALID_CREDENTIALS))
+
+
+def wrong_password_response(blp):
+    """The 401 an endpoint that asks for the current password documents (it answers it
+    with invalid_credentials(), as a wrong token answers its own 401)."""
+    return blp.alt_response(
+        401,
+        schema=CredentialsErrorSchema,
+        description="Wrong current password, or a missing, invalid, stale or revoked token",
+        example=INVALID_CREDENTIALS,
+    )
