@@ -14,14 +14,14 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import PASSWORD, missing
+from tests.conftest import PASSWORD
 from tests.server import ROOT, database_url, free_port, serving
-from tests.web.test_browser import CHROMIUM_ARGS, find_chromium
+from tests.web.test_browser import browser, chromium  # noqa: F401  (fixtures)
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - only where requirements-dev.txt is not installed
-    sync_playwright = None
+    expect = None
 
 # The browser tests share one pytest-xdist worker: one Chromium busy at a time.
 pytestmark = pytest.mark.xdist_group("browser")
@@ -32,15 +32,7 @@ TOKEN_COOKIES = {"access_token_cookie", "refresh_token_cookie"}
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    path = find_chromium()
-    if path is None or sync_playwright is None:
-        missing("chromium (apt-get install -y chromium)" if path is None else "playwright")
-    return path
-
-
-@pytest.fixture(scope="module")
-def page_port(chromium):
+def page_port(chromium):  # noqa: F811
     """examples/spa/ as static files, the way a frontend developer serves it."""
     port = free_port()
     process = subprocess.Popen(
@@ -78,18 +70,8 @@ def api(page_port, tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="module")
-def browser(chromium):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser):
+def page(browser):  # noqa: F811
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)
