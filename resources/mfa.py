@@ -1,7 +1,7 @@
 """Two-factor login: enrol, confirm, turn off, and the code step of a login.
 The rules are in mfa/; every answer carrying a secret, codes or tokens is no-store."""
 
-from flask import after_this_request, jsonify
+from flask import after_this_request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import abort
@@ -27,7 +27,7 @@ from mfa.schemas import (
 )
 from models import User
 from schemas import AuthErrorSchema, LoginQuerySchema, MessageSchema
-from security.cookies import deliver
+from security.cookies import token_response
 from security.errors import (
     invalid_credentials,
     token_revoked,
@@ -139,4 +139,4 @@ class LoginMfa(MethodView):
         user, session = finish(data["mfa_token"], data["code"])
         db.session.commit()
         tokens = issue_tokens(user, session.id, session.refresh_jti, fresh=True)
-        return jsonify(deliver(tokens, to_cookies=cookies))
+        return token_response(tokens, to_cookies=cookies)

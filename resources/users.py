@@ -1,6 +1,5 @@
 """Accounts and tokens: register, login, refresh, logout, my-info, user records."""
 
-from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
 from flask_smorest import abort
@@ -19,7 +18,7 @@ from schemas import (
     UserCreateSchema,
     UserSchema,
 )
-from security.cookies import deliver, logout_required
+from security.cookies import logout_required, token_response
 from security.errors import (
     INVALID_CREDENTIALS,
     invalid_credentials,
@@ -80,7 +79,7 @@ class Login(MethodView):
             return mfa_required(token)
         db.session.commit()
         tokens = issue_tokens(user, session.id, session.refresh_jti, fresh=True)
-        return jsonify(deliver(tokens, to_cookies=cookies))
+        return token_response(tokens, to_cookies=cookies)
 
 
 @blp.route("/refresh")
@@ -95,7 +94,7 @@ class Refresh(MethodView):
         if refresh_jti is None:  # a spent refresh token came back: its session ended
             return token_revoked()
         tokens = issue_tokens(current_user, claims["sid"], refresh_jti, fresh=False)
-        return jsonify(deliver(tokens, to_cookies=get_jwt_request_location() == "cookies"))
+        return token_response(tokens, to_cookies=get_jwt_request_location() == "cookies")
 
 
 @blp.route("/logout")

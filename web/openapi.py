@@ -152,5 +152,5 @@ SET_COOKIE = {
         "schema": {"type": "string"},
     }
 }
-# A token response is one or the other; the views return it as a Response already.
+# A token response is one or the other: security.cookies.token_response builds it.
 TOKEN_RESPONSE = {"oneOf": [TokensSchema, CookieTokensSchema]}
