@@ -38,6 +38,20 @@ SIZES = {  # stores, items a store, items of the big store
     ),
 }
 MAX_BODY = 100 * 1024
+# The dearest single requests we know of on the large database (issue 21's bounded cost),
+# each timed alone: the largest pages at the deepest ?page= the API accepts (an OFFSET
+# and X-Pagination's count, both bounded at 10,000 rows), the largest public page, and
+# the two logins (a 1 MiB username refused before any work; a right password's argon2id).
+WORST = [
+    ("largest stores page, public", "GET", "/store?page_size=100"),
+    ("deepest stores page", "GET", "/store?page=100&page_size=100"),
+    ("deepest items page", "GET", "/item?page=100&page_size=100"),
+    ("deepest page of the big store", "GET", "/item?store_id={big}&page=100&page_size=100"),
+    ("deepest page of the big tag", "GET", "/item?tag_id={big_tag}&page=100&page_size=100"),
+    ("login, 1 MiB username", "POST", "/login"),
+    ("login, right password", "POST", "/login"),
+]
+WORST_TRIES = 5
 # name, path (with {big}, {deep_item}, {deep_store} filled per database)
 REQUESTS = [
     ("items, first page", "/item?page_size=100"),
@@ -131,6 +145,47 @@ def body_size(port: int, path: str) -> int:
     return len(response.read())
 
 
+def timed(port: int, method: str, path: str, body: bytes | None) -> tuple[float, int, int]:
+    """One request on a fresh connection: milliseconds, status, body bytes."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    started = time.perf_counter()
+    conn.request(method, path, body, {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    size = len(response.read())
+    elapsed = (time.perf_counter() - started) * 1000
+    conn.close()
+    return elapsed, response.status, size
+
+
+def worst(port: int, db: dict) -> list[str]:
+    """WORST on one server, each WORST_TRIES times in a row: median and slowest."""
+    account = b'{"username": "worst", "password": "correct horse battery"}'
+    assert timed(port, "POST", "/register", account)[1] == 201
+    bodies = {
+        # U+FDFA grows 18-fold under NFKC: the body just under the 1 MiB limit.
+        "login, 1 MiB username": (
+            '{"username": "%s", "password": "x"}' % ("\ufdfa" * 349_000)
+        ).encode(),
+        "login, right password": account,
+    }
+    lines = [
+        "| request | status | median ms | slowest ms | body |",
+        "|---|---|---|---|---|",
+    ]
+    for label, method, template in WORST:
+        runs = [
+            timed(port, method, template.format(**db), bodies.get(label))
+            for _ in range(WORST_TRIES)
+        ]
+        times = sorted(ms for ms, _, _ in runs)
+        lines.append(
+            f"| {label} `{method} {template}` | {runs[0][1]} | {times[len(times) // 2]:.1f} | "
+            f"{times[-1]:.1f} | {runs[0][2] / 1024:.1f} KB |"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main() -> int:
     databases = {name: build(name, *size) for name, size in SIZES.items()}
     servers = {}
@@ -166,9 +221,12 @@ def main() -> int:
             print(lines[-1], flush=True)
             if ratio < 0.8 or errors or sizes["large"] > MAX_BODY:
                 missed.append(label)
+        print(f"\nThe dearest requests on the large database, each alone, {WORST_TRIES} times:")
+        dearest = worst(servers["large"].port, databases["large"])
         print("\n" + "\n".join(lines))
         print("\nTarget: every large/small ratio >= 0.8; every body < 100 KB; no errors.")
         print(f"Missed: {', '.join(missed)}" if missed else "Every target met.")
+        print("\n" + "\n".join(dearest))
         return 0
     finally:
         for server in servers.values():

@@ -1,7 +1,7 @@
 """Items, each with its store and its first tags."""
 
 from flask_smorest import abort
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Integer, bindparam, select
 
 from connections import read
 from models import Item, Store, Tag, items_tags
@@ -31,16 +31,19 @@ TAGS = Children(
     join=(tags, tags.c.id == items_tags.c.tag_id),
 )
 
-# ?tag_id=: the tag's item ids. A keyset page takes them from the tag's index range,
-# already cut: given `IN (all the tag's items)`, PostgreSQL merge-joins walking the
-# items table in id order until it meets the tag's first item (1M rows, 160 ms, for a
-# tag whose items are the newest; bench/README.md). An item never changes store and
-# only carries its own store's tags, so cutting before the store filter loses no row.
-TAGGED = select(items_tags.c.item_id).where(items_tags.c.tag_id == bindparam("tag_id"))
-TAGGED_PAGE = (
-    TAGGED.where(items_tags.c.item_id > bindparam("tag_after"))
+# ?tag_id=: the tag's item ids, taken from the tag's index range already cut. Given
+# `IN (all the tag's items)`, PostgreSQL merge-joins walking the items table in id order
+# until it meets the tag's first item (1M rows, 160 ms, for a tag whose items are the
+# newest; bench/README.md), for a keyset page and an offset page alike; an offset page
+# skips inside the cut (pages.fetch's `cut`). An item never changes store and only
+# carries its own store's tags, so cutting before the store filter loses no row.
+TAGGED = (
+    select(items_tags.c.item_id)
+    .where(items_tags.c.tag_id == bindparam("tag_id"))
+    .where(items_tags.c.item_id > bindparam("tag_after", type_=Integer))
     .order_by(items_tags.c.item_id)
-    .limit(bindparam("tag_rows"))
+    .offset(bindparam("tag_skip", type_=Integer))
+    .limit(bindparam("tag_rows", type_=Integer))
 )
 OF_STORE = items.c.store_id == bindparam("store_id")
 
@@ -64,19 +67,16 @@ def item(item_id: int) -> dict:
 
 def item_page(args: dict) -> tuple[list[dict], dict]:
     """Items, of one store (?store_id=) and/or with one tag (?tag_id=)."""
-    stmt, params = ITEMS, dict[str, int]()
+    stmt, params, cut = ITEMS, dict[str, int](), None
     if "store_id" in args:
         stmt, params = stmt.where(OF_STORE), params | {"store_id": args["store_id"]}
     if "tag_id" in args:
-        params["tag_id"] = args["tag_id"]
-        if "after" in args or "page" not in args:  # a keyset page
-            stmt = stmt.where(items.c.id.in_(TAGGED_PAGE))
-            params |= {"tag_after": args.get("after", 0), "tag_rows": args["page_size"] + 1}
-        else:
-            stmt = stmt.where(items.c.id.in_(TAGGED))
+        stmt, cut = stmt.where(items.c.id.in_(TAGGED)), ("tag_skip", "tag_rows")
+        params |= {"tag_id": args["tag_id"], "tag_after": args.get("after", 0)}
+        params |= {"tag_skip": 0, "tag_rows": args["page_size"] + 1}  # a keyset page's
 
     def work(conn: Connection) -> tuple[list[dict], dict]:
-        rows, headers = fetch(conn, stmt, items.c.id, args, **params)
+        rows, headers = fetch(conn, stmt, items.c.id, args, cut, **params)
         return TAGS.attach(conn, "tags", shaped(rows)), headers
 
     return read(work)

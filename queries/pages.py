@@ -19,12 +19,21 @@ def dicts(result: Result) -> list[dict]:
 
 
 def fetch(
-    conn: Connection, stmt: Select, key: Column, args: dict, **params
+    conn: Connection,
+    stmt: Select,
+    key: Column,
+    args: dict,
+    cut: tuple[str, str] | None = None,
+    **params,
 ) -> tuple[list[dict], dict]:
-    """One page of `stmt`'s rows (ordered by `key`, the table's id) and its headers."""
+    """One page of `stmt`'s rows (ordered by `key`, the table's id) and its headers.
+
+    `cut` names the (skip, rows) parameters of a subquery that cuts `stmt`'s rows in
+    `key` order before the outer statement sees them (queries.items: a tag's items): an
+    offset page then skips there, not with an OFFSET of the outer statement."""
     size = args["page_size"]
     if "page" in args and "after" not in args:
-        return offset_page(conn, stmt, args, **params)
+        return offset_page(conn, stmt, args, cut, **params)
     if "after" in args:
         stmt = stmt.where(key > args["after"])
     rows = dicts(conn.execute(stmt.limit(size + 1), params))
@@ -34,12 +43,14 @@ def fetch(
     return rows, {"Link": next_link(args, after=rows[-1]["id"])}
 
 
-def offset_page(conn: Connection, stmt: Select, args: dict, **params):
+def offset_page(conn: Connection, stmt: Select, args: dict, cut=None, **params):
     """The classic `?page=`: a count, then OFFSET; a page past the end costs no second
     query."""
     page, size = args["page"], args["page_size"]
     counted = stmt.order_by(None).limit(COUNTED).subquery()
-    total = conn.execute(select(func.count()).select_from(counted), params).scalar_one()
+    window = {cut[0]: 0, cut[1]: COUNTED} if cut else {}
+    count = select(func.count()).select_from(counted)
+    total = conn.execute(count, params | window).scalar_one()
     meta = {"total": total, "total_pages": (total + size - 1) // size}
     if total >= COUNTED:
         meta["total_is_lower_bound"] = True
@@ -54,7 +65,11 @@ def offset_page(conn: Connection, stmt: Select, args: dict, **params):
     headers = {"X-Pagination": json.dumps(meta)}
     if (page - 1) * size >= total:
         return [], headers
-    rows = dicts(conn.execute(stmt.offset((page - 1) * size).limit(size), params))
+    if cut:
+        stmt, params = stmt.limit(size), params | {cut[0]: (page - 1) * size, cut[1]: size}
+    else:
+        stmt = stmt.offset((page - 1) * size).limit(size)
+    rows = dicts(conn.execute(stmt, params))
     if "next_page" in meta:
         headers["Link"] = next_link(args, page=page + 1)
     return rows, headers

@@ -198,7 +198,10 @@ def test_inserts_during_a_walk_never_repeat_or_skip_a_row(server):
 LISTS = {
     "stores": (stores.STORES, {}),
     "items of a store": (items.ITEMS.where(items.OF_STORE), {"store_id": 1}),
-    "items with a tag": (items.ITEMS.where(items.items.c.id.in_(items.TAGGED)), {"tag_id": 1}),
+    "items with a tag": (
+        items.ITEMS.where(items.items.c.id.in_(items.TAGGED)),
+        {"tag_id": 1, "tag_after": 5, "tag_skip": 0, "tag_rows": 101},
+    ),
     "tags of a store": (tags.IN_STORE, {"store_id": 1}),
 }
 # The index that must serve each statement (the primary keys alone would mean reading
@@ -278,6 +281,18 @@ SCALE_REQUESTS = [
     "/store/401/tag",
     "/item/50000",
 ]
+# The classic ?page= skips up to 9,900 rows, by design: bounded by that, never by a
+# table's size (the big tag's items are the newest). Its count reads up to 10,001 rows
+# of an index at bench-scale's size (bench/README.md); on tables this small PostgreSQL
+# may count by reading the whole items table instead, so counts are not checked here.
+OFFSET_BOUND = 10_000
+OFFSET_REQUESTS = [
+    "/item?tag_id=801&page=2&page_size=100",
+    "/item?tag_id=801&page=100&page_size=100",
+    "/item?store_id=401&page=100&page_size=100",
+    "/item?page=100&page_size=100",
+    "/store?page=100&page_size=10",
+]
 
 
 def plan_nodes(node: dict):
@@ -296,7 +311,8 @@ def test_postgresql_reads_a_page_whatever_the_table_sizes(app, client):
     carries, so a table or a store that grows tenfold costs the request nothing. Sequential
     and bitmap scans are off, as for the plans above: on tables this small a scan of all
     their rows is cheap, and PostgreSQL takes the index only at the sizes bench-scale
-    measures (1M items; bench/README.md has its plans)."""
+    measures (1M items; bench/README.md has its plans). An offset page is held to what
+    it counts and skips (OFFSET_BOUND)."""
     with app.app_context():
         engine = db.engine
         with engine.begin() as conn:
@@ -318,13 +334,14 @@ def test_postgresql_reads_a_page_whatever_the_table_sizes(app, client):
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
         statements = []
+        bounds = dict.fromkeys(SCALE_REQUESTS, BOUND) | dict.fromkeys(OFFSET_REQUESTS, OFFSET_BOUND)
 
         def capture(_conn, _cursor, statement, parameters, _context, _many):
-            statements.append((statement, parameters))
+            statements.append((path, statement, parameters))
 
         event.listen(engine, "before_cursor_execute", capture)
         try:
-            for path in SCALE_REQUESTS:
+            for path in bounds:
                 response = client.get(path)
                 assert response.status_code == 200, (path, response.json)
         finally:
@@ -333,14 +350,16 @@ def test_postgresql_reads_a_page_whatever_the_table_sizes(app, client):
         with engine.connect() as conn:
             for setting in ("enable_seqscan", "enable_bitmapscan"):
                 conn.exec_driver_sql(f"SET {setting} = off")
-            for statement, parameters in statements:
+            for path, statement, parameters in statements:
                 if statement.strip() == "SELECT 1":  # the checkout's ping
+                    continue
+                if bounds[path] == OFFSET_BOUND and statement.startswith("SELECT count(*)"):
                     continue
                 (plan,) = conn.exec_driver_sql(
                     f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
                 ).scalar_one()
                 for node in plan_nodes(plan["Plan"]):
                     rows = node["Actual Rows"] * node["Actual Loops"]
-                    if rows > BOUND:
-                        too_many.append((node["Node Type"], rows, statement))
+                    if rows > bounds[path]:
+                        too_many.append((path, node["Node Type"], rows, statement))
     assert not too_many, too_many
