@@ -68,6 +68,8 @@ def assert_pooled_and_bounded(server: Serve, database: str) -> None:
     the statement and lock timeouts DATABASE_TIMEOUT (5 s) asks for."""
     assert "login attempt: db=" in (server.run_dir / "pgbouncer.log").read_text()
     ini = (server.run_dir / "pgbouncer.ini").read_text()
+    for line in ("listen_addr = 127.0.0.1", "unix_socket_dir =\n", "pool_mode = transaction"):
+        assert line in ini
     port = int(ini.split("listen_port = ", 1)[1].split()[0])
     engine = create_engine(
         make_url(database).set(host="127.0.0.1", port=port),
