@@ -88,7 +88,9 @@ bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py
 
 # The production stack on this machine (README "Production: make serve"): nginx from
-# Debian's package buffering in front of gunicorn, on PORT (default 8080).
+# Debian's package buffering in front of gunicorn, on PORT (default 8080); with
+# PGBOUNCER=1, Debian's PgBouncer between gunicorn and PostgreSQL.
 serve: $(STAMP)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx-light)
+	@test "$${PGBOUNCER:-0}" != 1 || test -x /usr/sbin/pgbouncer || (apt-get update && apt-get install -y pgbouncer)
 	deploy/serve.sh

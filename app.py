@@ -12,6 +12,7 @@ import connections
 import mail
 import mfa
 import models  # noqa: F401  (registers the tables for migrations)
+import pooler
 import resources
 import security
 from db import db, migrate
@@ -36,6 +37,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     connections.init_app(app)  # deadlines on pooled connections
+    pooler.init_app(app)  # behind PgBouncer: its timeouts checked on each new connection
     breaker.init_app(app)  # after the deadlines: a timed-out call counts as a failure
     cors.init_app(app)
     api = Api(app, spec_kwargs=openapi.SPEC_KWARGS)

@@ -26,6 +26,7 @@ from validation.settings import (
     flag,
     non_empty,
     origins,
+    pooler,
     rate,
     seconds,
     seconds_or_off,
@@ -127,6 +128,9 @@ ENVIRONMENT: dict[str, Setting] = {
     # Or the proxies by address (web/proxies.py): load balancers on several machines.
     "TRUSTED_PROXIES": Setting(anything, ""),
     "DATABASE_TIMEOUT": Setting(timeout, "5"),
+    # `transaction`: DATABASE_URL is PgBouncer (any pool mode), which sets the timeouts
+    # itself; no prepared statements, nothing session-scoped (pooler.py).
+    "DATABASE_POOLER": Setting(pooler, "none"),
     # Failures in a row that open the circuit breaker, and its cool-down (breaker.py).
     "DATABASE_BREAKER_FAILURES": Setting(count, "3"),
     "DATABASE_BREAKER_COOLDOWN": Setting(timeout, "5"),
@@ -214,22 +218,33 @@ def finalize(config: MutableMapping[str, Any]) -> None:
     config.setdefault("DATABASE_DEADLINE", config["DATABASE_TIMEOUT"] + 2)
     config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
-        engine_options(config["SQLALCHEMY_DATABASE_URI"], config["DATABASE_TIMEOUT"]),
+        engine_options(
+            config["SQLALCHEMY_DATABASE_URI"], config["DATABASE_TIMEOUT"], config["DATABASE_POOLER"]
+        ),
     )
 
 
-def engine_options(url: str, timeout: float = 5) -> dict[str, Any]:
+def timeouts(timeout: float) -> dict[str, int]:
+    """The server's bounds for DATABASE_TIMEOUT, in milliseconds: a statement, a lock wait."""
+    ms = int(timeout * 1000)
+    return {"statement_timeout": ms, "lock_timeout": ms // 2}
+
+
+def engine_options(url: str, timeout: float = 5, pooler: str = "none") -> dict[str, Any]:
     if not url.startswith("postgresql"):
         return {}  # a SQLite file has no server to restart: nothing to ping
-    ms = int(timeout * 1000)
+    if pooler == "transaction":
+        # Each transaction may run on another server connection, where a statement psycopg
+        # prepared on the last one does not exist; PgBouncer refuses `options` and sets the
+        # timeouts itself (pooler.py checks them).
+        bounds: dict[str, Any] = {"prepare_threshold": None}
+    else:
+        # The server ends a statement (or a lock wait) that runs too long.
+        bounds = {"options": " ".join(f"-c {k}={v}" for k, v in timeouts(timeout).items())}
     return {
         # A pooled connection that died with a database restart: the session's checkouts
         # ping it away inside their deadline (connections.py), reads retry (read()).
-        "connect_args": {
-            # Fail fast while PostgreSQL is unreachable instead of hanging a worker.
-            "connect_timeout": 3,
-            # The server ends a statement (or a lock wait) that runs too long.
-            "options": f"-c statement_timeout={ms} -c lock_timeout={ms // 2}",
-        },
+        # connect_timeout: fail fast while PostgreSQL is unreachable, not hang a worker.
+        "connect_args": {"connect_timeout": 3, **bounds},
         "pool_timeout": 5,
     }

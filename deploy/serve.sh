@@ -11,6 +11,7 @@ HOST=${HOST:-127.0.0.1}  # the address nginx listens on: 0.0.0.0 to take outside
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-10}  # seconds a client may take to send headers or body
 RUN_DIR=${RUN_DIR:-$ROOT/instance/serve-$PORT}
 INSTANCES=${INSTANCES:-1}  # gunicorn instances (each with WEB_CONCURRENCY workers) behind nginx
+PGBOUNCER=${PGBOUNCER:-0}  # 1: PgBouncer (transaction mode) between the instances and PostgreSQL
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 export PROXY_COUNT=${PROXY_COUNT:-1}  # the app trusts X-Forwarded-For from nginx only
 export TRUSTED_HOSTS=${TRUSTED_HOSTS:-localhost,127.0.0.1,$HOST}  # Host names the API answers for
@@ -35,6 +36,7 @@ sed -e "s|@USER@|$USER_LINE|" -e "s|@RUN@|$RUN_DIR|g" -e "s|@PORT@|$HOST:$PORT|g
 "$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
 
 "$BIN/python" -m deploy.database  # creates a missing PostgreSQL database, or says what to do
+# Straight to PostgreSQL: a long migration is not cut by the pooler's statement_timeout.
 "$BIN/flask" --app app:create_app db upgrade
 
 pids=()
@@ -44,6 +46,24 @@ stop() {
   wait
 }
 trap stop INT TERM EXIT
+
+if [ "$PGBOUNCER" = 1 ]; then
+  # Its ini, auth file, log and pid in RUN_DIR, on PGBOUNCER_PORT (default: a free one).
+  pgbouncer=$("$BIN/python" -m deploy.pgbouncer "$RUN_DIR" "${PGBOUNCER_PORT:-0}")
+  read -r pgbouncer_port pooled_url <<<"$pgbouncer"
+  as_user=()
+  if [ "$(id -u)" = 0 ]; then as_user=(-u nobody); fi  # PgBouncer refuses to run as root
+  "${PGBOUNCER_BIN:-/usr/sbin/pgbouncer}" "${as_user[@]}" "$RUN_DIR/pgbouncer.ini" 2>"$RUN_DIR/pgbouncer.log" &
+  pgbouncer_pid=$!
+  pids+=($pgbouncer_pid)
+  echo "$pgbouncer_pid" >"$RUN_DIR/pgbouncer.pid"
+  until (exec 3<>"/dev/tcp/127.0.0.1/$pgbouncer_port") 2>/dev/null; do
+    kill -0 "$pgbouncer_pid" 2>/dev/null || { cat "$RUN_DIR/pgbouncer.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  export DATABASE_URL=$pooled_url DATABASE_POOLER=transaction
+  echo "PgBouncer (transaction mode) on 127.0.0.1:$pgbouncer_port" >&2
+fi
 
 for i in $(seq 1 "$INSTANCES"); do
   GUNICORN_BIND="unix:$(socket "$i")" GUNICORN_CONTROL_SOCKET="$RUN_DIR/gunicorn-$i.ctl" \
@@ -63,7 +83,9 @@ until "$BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.a
   for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || exit 1; done
   sleep 0.2
 done
-echo "serving on http://$HOST:$PORT (nginx -> $INSTANCES gunicorn instance(s) in $RUN_DIR)" >&2
+via=""
+if [ "$PGBOUNCER" = 1 ]; then via=" -> PgBouncer"; fi
+echo "serving on http://$HOST:$PORT (nginx -> $INSTANCES gunicorn instance(s)$via in $RUN_DIR)" >&2
 if [ "$INSTANCES" = 1 ]; then
   wait -n "${pids[@]}"  # either one ending ends both
 else

@@ -69,6 +69,13 @@ def test_postgres_connections_fail_fast():
     assert "lock_timeout=2500" in options["connect_args"]["options"]
 
 
+def test_behind_a_transaction_pooler_no_startup_options_and_no_prepared_statements():
+    """PgBouncer refuses `options` and hands each transaction any server connection; the
+    timeouts are its to set (tests/deploy/test_pgbouncer.py)."""
+    options = config.engine_options("postgresql+psycopg://u@db/x", 5, "transaction")
+    assert options["connect_args"] == {"connect_timeout": 3, "prepare_threshold": None}
+
+
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
     """Every pooled SQLite connection: cascades as on PostgreSQL, readers beside a writer."""
     app = create_app(
@@ -133,6 +140,7 @@ REFUSED = {
     "RATELIMIT_REGISTER": (["30/fortnight"], 'a rate such as "10 per minute"'),
     "RATELIMIT_STORAGE_URI": (["127.0.0.1:6379", "mongodb://x"], "memory:// or a redis:// URL"),
     "DATABASE_URL": (["not a url", "postgres//x"], "a database URL"),
+    "DATABASE_POOLER": (["pgbouncer", "Transaction", ""], "none or transaction"),
     "CORS_ORIGINS": (
         [
             "https://app.example/",

@@ -107,6 +107,7 @@ NON_DEFAULT = {
     "PROXY_COUNT": "1",
     "REDIS_TIMEOUT": "0.5",
     "DATABASE_TIMEOUT": "3",
+    "DATABASE_POOLER": "transaction",  # on SQLite: nothing in between, nothing to do
     "DATABASE_BREAKER_FAILURES": "2",
     "DATABASE_BREAKER_COOLDOWN": "2.5",
     "TRUSTED_HOSTS": "localhost,.example.com",
@@ -154,7 +155,15 @@ ALSO = {
     "JWT_PRIVATE_KEY_FILE": {"JWT_ALGORITHM": "EdDSA"},
 }
 # Read by deploy/serve.sh (tests/deploy/test_serve.py), gunicorn.conf.py (test_server.py).
-SERVE_ONLY = {"HOST", "PORT", "CLIENT_TIMEOUT", "GUNICORN_CONTROL_SOCKET"}
+SERVE_ONLY = {
+    "HOST",
+    "PORT",
+    "CLIENT_TIMEOUT",
+    "GUNICORN_CONTROL_SOCKET",
+    "INSTANCES",
+    "PGBOUNCER",
+    "PGBOUNCER_PORT",
+}
 
 
 def documented_settings() -> list[str]:

@@ -156,6 +156,13 @@ def non_empty(text: str) -> str:
     return text
 
 
+def pooler(text: str) -> str:
+    """What DATABASE_URL reaches: PostgreSQL itself, or a pooler such as PgBouncer."""
+    if text not in ("none", "transaction"):
+        raise ValueError("none or transaction (PgBouncer, whatever its pool_mode)")
+    return text
+
+
 def worker(text: str) -> str:
     """Who sends queued mail: a thread of each serving process, or `flask mail worker`."""
     if text not in ("", "thread", "external"):

@@ -1,7 +1,8 @@
 """Two instances of the API behind one nginx (`make serve INSTANCES=2`), on PostgreSQL
-and Redis: every promise holds across instances, and losing one instance to kill -9 in
-the middle of a mixed load fails no GET (nginx passes it to the other) and makes no
-write twice (nginx never retries a POST)."""
+and Redis, straight or through PgBouncer in transaction mode (`PGBOUNCER=1`): every promise
+holds across instances, and losing one instance to kill -9 in the middle of a mixed load
+fails no GET (nginx passes it to the other) and makes no write twice (nginx never retries
+a POST)."""
 
 import contextlib
 import http.client
@@ -16,9 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
-from tests.conftest import PASSWORD, redis_url
+from deploy import pgbouncer
+from tests.conftest import PASSWORD, missing, redis_url
 from tests.deploy.test_serve import NGINX, Serve
 from tests.server import empty, server_env
 
@@ -38,18 +40,48 @@ def postgres() -> str:
 
 
 @contextlib.contextmanager
-def serving(tmp_path: Path, instances: int, **settings):
+def serving(tmp_path: Path, instances: int, pooled: bool = False, **settings):
     database = postgres()
+    if pooled and not Path(pgbouncer.BINARY).exists():
+        missing("pgbouncer (apt-get install pgbouncer)")
     empty(database)
-    env = server_env(database, RATELIMIT_STORAGE_URI=redis_url(), INSTANCES=str(instances))
+    env = server_env(
+        database,
+        RATELIMIT_STORAGE_URI=redis_url(),
+        INSTANCES=str(instances),
+        PGBOUNCER="1" if pooled else "0",
+    )
     server = Serve(env | settings, tmp_path / f"run-{instances}")
     server.start_seconds = 120
     server.start()
     try:
         yield server
+        if pooled:
+            assert_pooled_and_bounded(server, database)
     finally:
         server.stop()
         empty(database)
+
+
+def assert_pooled_and_bounded(server: Serve, database: str) -> None:
+    """The instances' connections went through PgBouncer, whose server connections carry
+    the statement and lock timeouts DATABASE_TIMEOUT (5 s) asks for."""
+    assert "login attempt: db=" in (server.run_dir / "pgbouncer.log").read_text()
+    ini = (server.run_dir / "pgbouncer.ini").read_text()
+    for line in ("listen_addr = 127.0.0.1", "unix_socket_dir =\n", "pool_mode = transaction"):
+        assert line in ini
+    port = int(ini.split("listen_port = ", 1)[1].split()[0])
+    engine = create_engine(
+        make_url(database).set(host="127.0.0.1", port=port),
+        connect_args={"prepare_threshold": None},
+    )
+    with engine.connect() as connection:
+        shown = [connection.execute(text(f"SHOW {name}")).scalar() for name in TIMEOUTS]
+    engine.dispose()
+    assert shown == ["5s", "2500ms"]
+
+
+TIMEOUTS = ("statement_timeout", "lock_timeout")
 
 
 class UnixConnection(http.client.HTTPConnection):
@@ -79,9 +111,14 @@ def instance(server: Serve, number: int) -> UnixConnection:
     return UnixConnection(server.run_dir / name)
 
 
-def test_promises_hold_across_instances(tmp_path):
+@pytest.mark.parametrize("pooled", [False, True], ids=["direct", "pgbouncer"])
+def test_promises_hold_across_instances(tmp_path, pooled):
     with serving(
-        tmp_path, 2, JWT_REFRESH_GRACE_SECONDS="0", RATELIMIT_LOGIN_FAILURES="3 per minute"
+        tmp_path,
+        2,
+        pooled,
+        JWT_REFRESH_GRACE_SECONDS="0",
+        RATELIMIT_LOGIN_FAILURES="3 per minute",
     ) as server:
         one, two = instance(server, 1), instance(server, 2)
         user = {"username": f"u{uuid.uuid4().hex[:12]}", "password": PASSWORD}
@@ -218,14 +255,21 @@ def duplicated_items(database: str) -> list:
     return rows
 
 
+@pytest.mark.parametrize("pooled", [False, True], ids=["direct", "pgbouncer"])
 @pytest.mark.parametrize("instances", [1, 2])
-def test_mixed_load_and_losing_an_instance(tmp_path, instances):
-    with serving(tmp_path, instances, RATELIMIT_LOGIN_FAILURES="1000 per minute") as server:
+def test_mixed_load_and_losing_an_instance(tmp_path, instances, pooled):
+    # Every run signs up CLIENTS users from 127.0.0.1, counted in the one Redis.
+    unlimited = {
+        "RATELIMIT_LOGIN_FAILURES": "1000 per minute",
+        "RATELIMIT_REGISTER": "1000 per minute",
+    }
+    with serving(tmp_path, instances, pooled, **unlimited) as server:
         users, stores = prepare(server)
         steady = Load(server, users, stores)
         rate = steady.run(6)
         statuses = Counter(status for *_, status in steady.results)
-        print(f"\n{instances} instance(s): {rate:.0f} requests/s, {dict(statuses)}")
+        via = " through PgBouncer" if pooled else ""
+        print(f"\n{instances} instance(s){via}: {rate:.0f} requests/s, {dict(statuses)}")
         assert {status for method, _, status in steady.results if method == "GET"} == {200}
         if instances == 1:
             return
@@ -244,9 +288,9 @@ def test_mixed_load_and_losing_an_instance(tmp_path, instances):
             f"killing instance 1 mid-load: {rate:.0f} requests/s, {dict(statuses)}, "
             f"{attempts} attempt(s) on the dead instance passed on or failed"
         )
+        print("broken off:", loaded.broken)  # before the asserts: what a failed GET met
         failed_gets = [r for r in loaded.results if r[0] == "GET" and r[2] != 200]
         assert failed_gets == []
-        print("broken off:", loaded.broken)
         # A POST in flight on the killed instance may fail (502, or its answer broken off
         # mid-way), and is never retried.
         assert {status for method, _, status in loaded.results if method == "POST"} <= {
