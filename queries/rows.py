@@ -11,6 +11,7 @@ and tests/queries/test_queries.py checks that both give the same JSON for every 
 from collections.abc import Mapping
 
 from marshmallow import Schema, fields
+from sqlalchemy import Row
 
 # Fields whose dump of a value the database returned is that value itself.
 VERBATIM = (fields.Integer, fields.Float, fields.String, fields.Boolean)
@@ -36,10 +37,11 @@ def plan(schema: Schema) -> list[tuple] | None:
     return steps
 
 
-def copy(row: Mapping, steps: list[tuple]) -> dict:
+def copy(row: Mapping | Row, steps: list[tuple]) -> dict:
     body = {}
+    by_key = isinstance(row, Mapping)
     for key, attribute, nested, many in steps:
-        value = row[attribute]
+        value = row[attribute] if by_key else getattr(row, attribute)
         if nested is not None and value is not None:
             value = [copy(each, nested) for each in value] if many else copy(value, nested)
         body[key] = value
@@ -47,7 +49,8 @@ def copy(row: Mapping, steps: list[tuple]) -> dict:
 
 
 class RowSchema(Schema):
-    """A schema that dumps mappings (query rows) by copying its fields by name."""
+    """A schema that dumps query rows (mappings, or SQLAlchemy Rows such as the token
+    check's user) by copying its fields by name."""
 
     def row_plan(self) -> list[tuple] | None:
         """This schema's plan, made at its first dump (nested schemas bind late)."""
@@ -63,6 +66,6 @@ class RowSchema(Schema):
         many = self.many if many is None else many
         steps = self.row_plan()
         rows = obj if many else [obj]
-        if steps is None or not all(isinstance(row, Mapping) for row in rows):
+        if steps is None or not all(isinstance(row, Mapping | Row) for row in rows):
             return super().dump(obj, many=many)
         return [copy(row, steps) for row in obj] if many else copy(obj, steps)
