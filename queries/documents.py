@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from queries.children import Children
+from queries.prepared import Prepared
 from queries.rows import RowSchema
 from validation.bounds import NESTED_LIMIT
 
@@ -82,9 +83,9 @@ def document(schema: RowSchema, row: Select, arrays: Mapping[str, Children]) -> 
     return row.with_only_columns(cast(body, Text), maintain_column_froms=True)
 
 
-def respond(conn: Connection, stmt: Select, params: dict) -> Response | None:
+def respond(conn: Connection, stmt: Prepared, params: dict) -> Response | None:
     """The document as a 200 JSON response, None for no row."""
-    text = conn.execute(stmt, params).scalar_one_or_none()
+    text = stmt.run(conn, params).scalar_one_or_none()
     if text is None:
         return None
     return current_app.response_class(text + "\n", mimetype="application/json")

@@ -10,6 +10,7 @@ from models import Item, Store, Tag
 from queries import documents
 from queries.children import Children
 from queries.pages import dicts, fetch
+from queries.prepared import Prepared
 from schemas import StoreSchema
 
 stores, items, tags = Store.__table__, Item.__table__, Tag.__table__
@@ -19,7 +20,7 @@ STORE = STORES.where(stores.c.id == bindparam("id"))
 ITEMS = Children([items.c.id, items.c.name, items.c.price], stores, items.c.store_id, items.c.id)
 TAGS = Children([tags.c.id, tags.c.name], stores, tags.c.store_id, tags.c.id)
 # PostgreSQL: GET /store/<id>'s whole body, written by the database (queries/documents.py).
-STORE_DOCUMENT = documents.document(StoreSchema(), STORE, {"items": ITEMS, "tags": TAGS})
+STORE_DOCUMENT = Prepared(documents.document(StoreSchema(), STORE, {"items": ITEMS, "tags": TAGS}))
 
 
 def with_children(conn: Connection, bodies: list[dict]) -> list[dict]:
