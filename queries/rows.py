@@ -37,11 +37,10 @@ def plan(schema: Schema) -> list[tuple] | None:
     return steps
 
 
-def copy(row: Mapping | Row, steps: list[tuple]) -> dict:
+def copy(row: Mapping, steps: list[tuple]) -> dict:
     body = {}
-    by_key = isinstance(row, Mapping)
     for key, attribute, nested, many in steps:
-        value = row[attribute] if by_key else getattr(row, attribute)
+        value = row[attribute]
         if nested is not None and value is not None:
             value = [copy(each, nested) for each in value] if many else copy(value, nested)
         body[key] = value
@@ -65,7 +64,9 @@ class RowSchema(Schema):
     def dump(self, obj, *, many: bool | None = None):
         many = self.many if many is None else many
         steps = self.row_plan()
+        if steps is not None and isinstance(obj, Row):  # one SQLAlchemy Row, by attribute
+            obj = {attribute: getattr(obj, attribute) for _, attribute, _, _ in steps}
         rows = obj if many else [obj]
-        if steps is None or not all(isinstance(row, Mapping | Row) for row in rows):
+        if steps is None or not all(isinstance(row, Mapping) for row in rows):
             return super().dump(obj, many=many)
         return [copy(row, steps) for row in obj] if many else copy(obj, steps)
