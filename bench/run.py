@@ -10,6 +10,7 @@ hottest reads also run against bench/least.py, the least code that does the same
 and the API's rate is given as a ratio to it too ("ours / least code", issue 26).
 """
 
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -218,6 +219,7 @@ def run_wrk(url: str, mode: str, connections: int, extra_env: dict) -> dict:
     data = json.loads(out.split("BENCH_JSON ", 1)[1].splitlines()[0])
     return {
         "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "requests": data["requests"],
         "p50": data["p50"] / 1000,
         "p99": data["p99"] / 1000,
         "errors": data["non2xx"] + data["socket_errors"],
@@ -281,17 +283,32 @@ def run_python(url: str, mode: str, connections: int, extra_env: dict) -> dict:
     latencies = sorted(x for lat, _ in results for x in lat)
     return {
         "rps": len(latencies) / elapsed,
+        "requests": len(latencies),
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[int(len(latencies) * 0.99)] * 1000,
         "errors": sum(e for _, e in results),
     }
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(server: Server, path: str, mode: str, connections: int, extra_env: dict) -> dict:
     sampler = RssSampler(server)
     sampler.start()
     runner = run_wrk if shutil.which("wrk") else run_python
+    cpu = cpu_seconds(sampler.pids)
     result = runner(f"http://127.0.0.1:{server.port}{path}", mode, connections, extra_env)
+    # The workers' CPU per request: unlike req/s, other processes on the cores hardly
+    # move it, so two servers compare even on a busy machine.
+    result["cpu_us"] = (cpu_seconds(sampler.pids) - cpu) / max(1, result.pop("requests")) * 1e6
     result["rss_mib"] = sampler.stop() / 1024
     return result
 
@@ -308,7 +325,8 @@ def row(name, label, r):
     least = f"{r['least']:.2f}" if "least" in r else ""
     return (
         f"| {name} | {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-        f"{r['rss_mib']:.0f} | {r.get('ratio', 1):.2f} | {least} | {r['errors']} |"
+        f"{r['cpu_us']:.0f} | {r['rss_mib']:.0f} | {r.get('ratio', 1):.2f} | {least} | "
+        f"{r['errors']} |"
     )
 
 
@@ -353,9 +371,9 @@ def main() -> int:
             f"{WORKERS} gunicorn workers, nproc {os.cpu_count()}, load {os.getloadavg()[0]:.2f}"
         )
         lines = [
-            "| scenario | server | req/s | p50 ms | p99 ms | peak worker RSS MiB | "
-            "ratio to baseline | ours / least code | errors |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| scenario | server | req/s | p50 ms | p99 ms | worker CPU us/req | "
+            "peak worker RSS MiB | ratio to baseline | ours / least code | errors |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, path, base_path, mode, connections in SCENARIOS:
             if ONLY and not any(part in name for part in ONLY.split(",")):
