@@ -137,7 +137,7 @@ USERNAME = {"example": "alice"}
 TOKEN = {"example": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig"}
 
 
-class UserSchema(Schema):
+class UserSchema(RowSchema):  # GET /my-info dumps the token check's row
     id = id_field(dump_only=True)
     username = fields.Str(
         required=True, validate=[validate.Length(min=3, max=80), Username()], metadata=USERNAME

@@ -19,6 +19,7 @@ class Children:
         rows = select(parent.label("parent"), *columns).select_from(link)
         if join is not None:
             rows = rows.join(*join)
+        self.rows, self.parent, self.order = rows, parent, order
         self.of_one = rows.where(parent == bindparam("id")).order_by(order).limit(NESTED_LIMIT)
         # Many parents: each parent's cut-off (its NESTED_LIMIT-th child) is one index
         # probe, so a parent with 100,000 children costs what one with 100 does.

@@ -11,6 +11,7 @@ and tests/queries/test_queries.py checks that both give the same JSON for every 
 from collections.abc import Mapping
 
 from marshmallow import Schema, fields
+from sqlalchemy import Row
 
 # Fields whose dump of a value the database returned is that value itself.
 VERBATIM = (fields.Integer, fields.Float, fields.String, fields.Boolean)
@@ -47,7 +48,8 @@ def copy(row: Mapping, steps: list[tuple]) -> dict:
 
 
 class RowSchema(Schema):
-    """A schema that dumps mappings (query rows) by copying its fields by name."""
+    """A schema that dumps query rows (mappings, or SQLAlchemy Rows such as the token
+    check's user) by copying its fields by name."""
 
     def row_plan(self) -> list[tuple] | None:
         """This schema's plan, made at its first dump (nested schemas bind late)."""
@@ -62,6 +64,8 @@ class RowSchema(Schema):
     def dump(self, obj, *, many: bool | None = None):
         many = self.many if many is None else many
         steps = self.row_plan()
+        if steps is not None and isinstance(obj, Row):  # one SQLAlchemy Row, by attribute
+            obj = {attribute: getattr(obj, attribute) for _, attribute, _, _ in steps}
         rows = obj if many else [obj]
         if steps is None or not all(isinstance(row, Mapping) for row in rows):
             return super().dump(obj, many=many)

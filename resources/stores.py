@@ -48,7 +48,7 @@ class StoreById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such store")
     def get(self, store_id):
         """A store with its items and tags"""
-        return stores.store(store_id)
+        return stores.store_body(store_id)
 
     @blp.login_required(fresh=True)
     @blp.response(200, MessageSchema)

@@ -1,7 +1,7 @@
 """Accounts and tokens: register, login, refresh, logout, my-info, user records."""
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, get_jwt, get_jwt_request_location
+from flask_jwt_extended import current_user, get_current_user, get_jwt, get_jwt_request_location
 from flask_smorest import abort
 
 from account import addresses, recovery
@@ -114,7 +114,7 @@ class MyInfo(MethodView):
     @blp.response(200, MyInfoSchema)
     def get(self):
         """The token's user, with the state of its email address and two-factor login"""
-        return current_user
+        return get_current_user()  # the token check's row itself, not its proxy
 
 
 @blp.route("/my-info/password")

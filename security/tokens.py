@@ -12,6 +12,7 @@ from sqlalchemy import Row, bindparam, select
 
 from connections import read
 from models import LoginSession, User
+from queries.prepared import Prepared
 from security.cookies import csrf_failed
 from security.errors import auth_error, token_revoked
 from security.keys import keyring
@@ -90,8 +91,8 @@ def key_header(_identity) -> dict:
 
 
 users, sessions = User.__table__, LoginSession.__table__
-# Built once: every authenticated request runs it, and SQLAlchemy reuses its compiled form.
-SESSION_USER = (
+# Compiled once (queries/prepared.py): every authenticated request runs it.
+SESSION_USER = Prepared(
     select(users.c.id, users.c.username, users.c.is_admin)
     # GET /my-info's email and two-factor state ride along: the token check is its only query.
     .add_columns(users.c.email, users.c.email_verified, users.c.email_pending, users.c.mfa_enabled)
@@ -109,7 +110,7 @@ def load_user(_header: dict, claims: dict) -> Row | None:
     `current_user` is this read-only row (id, username, is_admin); a view that
     changes the user loads the model itself.
     """
-    user = read(lambda conn: conn.execute(SESSION_USER, {"sid": claims["sid"]}).one_or_none())
+    user = read(lambda conn: SESSION_USER.run(conn, {"sid": claims["sid"]}).one_or_none())
     # Compared as text: a `sub` that is no integer must not reach the database.
     return user if user is not None and str(user.id) == claims["sub"] else None
 

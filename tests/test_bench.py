@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,34 @@ def test_bench_runs_a_scenario_against_the_baseline():
     assert any("| bare Flask |" in row for row in rows), rows
     api = next(row for row in rows if "| API (sqlite) |" in row)
     assert api.split("|")[-2].strip() == "0", api  # no errors
+
+
+def test_bench_runs_the_least_code_beside_postgresql():
+    """bench/least.py answers the API's JSON (run.py asserts it before measuring) and the
+    two reads get their "ours / least code" ratio."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("the least-code baseline is PostgreSQL's; the PostgreSQL pass runs this")
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    bench_db = make_url(url).set(database=make_url(url).database + "_least")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{bench_db.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{bench_db.database}"'))
+    admin.dispose()
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_db.render_as_string(hide_password=False),
+        "BENCH_DURATION": "1",
+        "BENCH_ONLY": "GET /store/1,my-info",
+    }
+    rows = [line for line in run("bench/run.py", env, 240) if line.startswith("| ")]
+    for scenario in ("public read", "auth read"):
+        least = next(row for row in rows if row.startswith(f"| {scenario}") and "least" in row)
+        ours = next(
+            row for row in rows if row.startswith(f"| {scenario}") and "(postgresql)" in row
+        )
+        assert float(ours.split("|")[-3]) > 0, ours  # the ratio to least code
+        assert least.split("|")[-2].strip() == ours.split("|")[-2].strip() == "0"  # no errors
 
 
 def test_bench_scale_runs_against_a_small_and_a_larger_database():

@@ -7,6 +7,7 @@ through the models (fast); the user comes from the real /register and /login.
 """
 
 import json
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -17,12 +18,15 @@ from models import Item, Store, Tag, User
 from schemas import NESTED_LIMIT
 
 SIZES = (1, 10, 200)
+POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 # Statements per request, whatever the number of rows.
 EXPECTED = {
     "/store?page_size=100": 3,  # stores, their items, their tags (no count: keyset)
     "/item?page_size=100": 2,  # items joined to their stores, their tags
-    "/store/{store}": 3,  # the store, its items, its tags
+    # PostgreSQL: one statement writes the whole body (queries/documents.py); SQLite: the
+    # store, its items, its tags.
+    "/store/{store}": 1 if POSTGRESQL else 3,
     "/tag/{tag}": 2,  # the tag with its store's name, its items
     "/item/{item}": 2,  # the item with its store's name, its tags
     "/store/{store}/tag?page_size=100": 3,  # store (404 check), tags, their items
