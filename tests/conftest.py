@@ -1,6 +1,7 @@
 """Fixtures in the flaskr style: a fresh app and database per test, a client,
 a CLI runner, and helpers that sign up and log in through the real endpoints."""
 
+import contextlib
 import os
 import time
 from urllib.parse import urlsplit
@@ -97,10 +98,17 @@ def app(tmp_path):
             "ARGON2_TIME_COST": 1,
         }
     )
+    with tables(app):
+        yield app
+
+
+@contextlib.contextmanager
+def tables(app):
+    """The app's tables, created empty for a test and dropped after it."""
     with app.app_context():
         db.drop_all()
         db.create_all()
-    yield app
+    yield
     with app.app_context():
         db.session.remove()
         db.drop_all()

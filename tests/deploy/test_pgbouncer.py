@@ -20,7 +20,7 @@ from deploy import pgbouncer
 from mail import outbox, worker
 from models import Mail
 from pooler import UnboundedDatabase
-from tests.conftest import REVOKED, SECRET, missing
+from tests.conftest import REVOKED, SECRET, missing, tables
 from tests.server import Server, empty, flask, free_port, server_env
 
 pytestmark = pytest.mark.xdist_group("pgbouncer")
@@ -89,14 +89,8 @@ def pooled(bouncer, tmp_path):
         }
     )
     app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    with tables(app):
+        yield app
 
 
 def test_the_api_and_its_migrations_through_pgbouncer(bouncer):
