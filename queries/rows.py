@@ -42,19 +42,9 @@ def copy(row: Mapping, steps: list[tuple]) -> dict:
     for key, attribute, nested, many in steps:
         value = row[attribute]
         if nested is not None and value is not None:
-            value = copy_all(value, nested) if many else copy(value, nested)
+            value = [copy(each, nested) for each in value] if many else copy(value, nested)
         body[key] = value
     return body
-
-
-def copy_all(rows: list, steps: list[tuple]) -> list:
-    """A nested list. Rows that hold exactly a flat plan's fields, each under its own key,
-    are already their copy (a page's 2,000 nested items: 8 % of GET /store's time)."""
-    if all(nested is None and key == attribute for key, attribute, nested, _ in steps):
-        keys = {key for key, *_ in steps}
-        if all(isinstance(row, dict) and row.keys() == keys for row in rows):
-            return rows
-    return [copy(each, steps) for each in rows]
 
 
 class RowSchema(Schema):
