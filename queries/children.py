@@ -58,7 +58,7 @@ class Children:
         else:
             return groups
         for row in dicts(result):
-            groups[row["parent"]].append(row)
+            groups[row.pop("parent")].append(row)  # then a child row holds its fields alone
         return groups
 
     def attach(self, conn: Connection, name: str, bodies: list[dict]) -> list[dict]:

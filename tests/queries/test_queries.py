@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from queries import items, stores, tags
+from queries.rows import copy_all
 from schemas import ItemSchema, StoreSchema, TagSchema
 from tests.conftest import make_item, make_store, make_tag
 
@@ -95,3 +96,12 @@ def test_row_schemas_copy_rows_as_marshmallow_dumps_them(app, shop, name):
     copied = schema.dump(rows)
     assert copied == schema.dump(as_objects(rows))  # marshmallow's own, field by field
     assert copied  # and there was something to compare
+
+
+def test_nested_rows_are_reused_only_when_they_hold_exactly_their_fields():
+    steps = [("id", "id", None, False), ("name", "name", None, False)]
+    exact = [{"id": 1, "name": "a"}]
+    assert copy_all(exact, steps) is exact
+    assert copy_all([{"id": 1, "name": "a", "parent": 7}], steps) == [{"id": 1, "name": "a"}]
+    renamed = [("id", "id", None, False), ("title", "name", None, False)]
+    assert copy_all(exact, renamed) == [{"id": 1, "title": "a"}]
