@@ -116,6 +116,23 @@ def tables(app):
 
 
 @pytest.fixture
+def apps(app):
+    """Another app on the same database with other settings (as a redeploy): its client."""
+    made = []
+
+    def make(**settings):
+        other = create_app(dict(app.config) | settings)
+        made.append(other)
+        return other.test_client()
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from app import create_app
-from db import db
 from security.keys import new_private_key
 from tests.conftest import INVALID, SECRET, Auth, bearer
 from tests.security.test_jwt_inspect import inspect, lines
@@ -43,23 +42,6 @@ KEYS = {
     "RS256": private_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
 }
 NEXT_EDDSA = private_pem(ed25519.Ed25519PrivateKey.generate())
-
-
-@pytest.fixture
-def apps(app):
-    """Another app on the same database for each key configuration (as a redeploy)."""
-    made = []
-
-    def make(**settings):
-        other = create_app(dict(app.config) | settings)
-        made.append(other)
-        return other.test_client()
-
-    yield make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def signing(algorithm: str, private: str | None = None, **more) -> dict:

@@ -11,7 +11,6 @@ import pytest
 
 import security.keys
 from app import create_app
-from db import db
 from security.keys import KeyRing
 from tests.conftest import INVALID, SECRET, Auth, bearer, decode
 from tests.security.test_jwt_inspect import inspect, lines
@@ -39,22 +38,13 @@ def my_info(client, token):
 
 
 @pytest.fixture
-def apps(app):
-    """Another app on the same database, for each key configuration (as a redeploy)."""
-    made = []
+def deploy(apps):
+    """The app redeployed with `current` as its key and `previous` still verifying."""
 
     def make(current: str, previous=()):
-        other = create_app(
-            dict(app.config) | {"JWT_SECRET_KEY": current, "JWT_PREVIOUS_SECRET_KEYS": previous}
-        )
-        made.append(other)
-        return other.test_client()
+        return apps(JWT_SECRET_KEY=current, JWT_PREVIOUS_SECRET_KEYS=previous)
 
-    yield make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return make
 
 
 # --- what the app signs ----------------------------------------------------------------
@@ -70,8 +60,8 @@ def test_every_token_names_the_current_key(client, auth):
         decode(token)  # and the current key's signature is on it
 
 
-def test_a_previous_key_never_signs(apps):
-    client = apps(SECRET, [OLD, OLDER])
+def test_a_previous_key_never_signs(deploy):
+    client = deploy(SECRET, [OLD, OLDER])
     tokens = Auth(client).tokens()
     refreshed = client.post("/refresh", headers=bearer(tokens["refresh_token"])).json
     for token in [*tokens.values(), *refreshed.values()]:
@@ -85,12 +75,12 @@ def test_a_previous_key_never_signs(apps):
 # --- rotation -----------------------------------------------------------------------------
 
 
-def test_rotation_logs_nobody_out(apps):
-    before = apps(OLD)
+def test_rotation_logs_nobody_out(deploy):
+    before = deploy(OLD)
     tokens = Auth(before).tokens()
     assert pyjwt.get_unverified_header(tokens["access_token"])["kid"] == kid(OLD)
 
-    after = apps(SECRET, [OLD])  # the operator's step 1: new key, old one kept to verify
+    after = deploy(SECRET, [OLD])  # the operator's step 1: new key, old one kept to verify
 
     assert my_info(after, tokens["access_token"]).status_code == 200
     refreshed = after.post("/refresh", headers=bearer(tokens["refresh_token"]))
@@ -102,16 +92,16 @@ def test_rotation_logs_nobody_out(apps):
     assert my_info(after, refreshed.json["access_token"]).status_code == 200
 
 
-def test_a_removed_key_is_invalid(apps):
-    tokens = Auth(apps(OLD)).tokens()
-    removed = apps(SECRET, [OLDER])  # step 2: OLD is gone from the list
+def test_a_removed_key_is_invalid(deploy):
+    tokens = Auth(deploy(OLD)).tokens()
+    removed = deploy(SECRET, [OLDER])  # step 2: OLD is gone from the list
     assert_invalid(my_info(removed, tokens["access_token"]))
     assert_invalid(removed.post("/refresh", headers=bearer(tokens["refresh_token"])))
 
 
-def test_the_second_of_several_previous_keys_verifies(apps):
-    tokens = Auth(apps(OLD)).tokens()
-    assert my_info(apps(SECRET, [OLDER, OLD]), tokens["access_token"]).status_code == 200
+def test_the_second_of_several_previous_keys_verifies(deploy):
+    tokens = Auth(deploy(OLD)).tokens()
+    assert my_info(deploy(SECRET, [OLDER, OLD]), tokens["access_token"]).status_code == 200
 
 
 # --- forged and odd headers ------------------------------------------------------------------
@@ -144,9 +134,9 @@ def test_a_kid_that_is_no_string_is_invalid(client, auth, odd):
     assert_invalid(my_info(client, by_hand(odd)))
 
 
-def test_a_kid_naming_another_key_than_the_one_that_signed(apps, auth, client):
+def test_a_kid_naming_another_key_than_the_one_that_signed(deploy, auth, client):
     claims = decode(auth.tokens()["access_token"])
-    rotated = apps(SECRET, [OLD])
+    rotated = deploy(SECRET, [OLD])
     # Names the previous key, signed with the current one (or the other way round).
     assert_invalid(my_info(rotated, sign(claims, SECRET, kid=kid(OLD))))
     assert_invalid(my_info(rotated, sign(claims, OLD, kid=kid(SECRET))))
@@ -155,9 +145,9 @@ def test_a_kid_naming_another_key_than_the_one_that_signed(apps, auth, client):
     assert my_info(rotated, sign(claims, OLD, kid=kid(OLD))).status_code == 200
 
 
-def test_a_token_without_kid_is_checked_against_the_current_key_only(apps, auth):
+def test_a_token_without_kid_is_checked_against_the_current_key_only(deploy, auth):
     claims = decode(auth.tokens()["access_token"])
-    rotated = apps(SECRET, [OLD])
+    rotated = deploy(SECRET, [OLD])
     assert my_info(rotated, sign(claims, SECRET)).status_code == 200
     assert_invalid(my_info(rotated, sign(claims, OLD)))
 
@@ -215,13 +205,13 @@ def config(current: str, previous: list) -> dict:
 # --- flask jwt inspect ---------------------------------------------------------------------
 
 
-def test_inspect_names_the_key(app, apps, auth, runner):
+def test_inspect_names_the_key(app, deploy, auth, runner):
     tokens = auth.tokens()
     summary = lines(inspect(runner, tokens["access_token"]).output)
     assert summary["Key"] == "current"
     assert summary["Verdict"] == "accepted by this app"
 
-    old_token = Auth(apps(OLD)).tokens("bob")["access_token"]
+    old_token = Auth(deploy(OLD)).tokens("bob")["access_token"]
     summary = lines(inspect(runner, old_token).output)
     assert summary["Key"].startswith("unknown")
     assert summary["Signature"].startswith(f"INVALID: kid '{kid(OLD)}' names no configured key")
