@@ -16,11 +16,13 @@ class Children:
 
     def __init__(self, columns: list, parents: Table, parent: Column, order: Column, join=None):
         link = parent.table
-        rows = select(parent.label("parent"), *columns).select_from(link)
+        rows = select(*columns).select_from(link)
         if join is not None:
             rows = rows.join(*join)
         self.rows, self.parent, self.order = rows, parent, order
+        # One parent's: its rows hold the children's fields alone, as the schema reads them.
         self.of_one = rows.where(parent == bindparam("id")).order_by(order).limit(NESTED_LIMIT)
+        rows = rows.add_columns(parent.label("parent"))
         # Many parents: each parent's cut-off (its NESTED_LIMIT-th child) is one index
         # probe, so a parent with 100,000 children costs what one with 100 does.
         inner = link.alias()
@@ -52,12 +54,9 @@ class Children:
         """Each parent's children, by parent id."""
         groups: defaultdict[int, list[dict]] = defaultdict(list)
         if len(ids) == 1:
-            result = conn.execute(self.of_one, {"id": ids[0]})
-        elif ids:
-            result = conn.execute(self.of_many, {"ids": ids})
-        else:
+            groups[ids[0]] = dicts(conn.execute(self.of_one, {"id": ids[0]}))
             return groups
-        for row in dicts(result):
+        for row in dicts(conn.execute(self.of_many, {"ids": ids})) if ids else ():
             groups[row.pop("parent")].append(row)  # then a child row holds its fields alone
         return groups
 

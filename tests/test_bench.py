@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.system
 
 
-def run(script: str, env: dict, timeout: int) -> list[str]:
+def run(script: str, env: dict, timeout: int, *args: str) -> list[str]:
     """The script's output lines, once it has exited 0."""
     result = subprocess.run(
-        [sys.executable, script],
+        [sys.executable, script, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -85,3 +85,13 @@ def test_bench_scale_runs_against_a_small_and_a_larger_database():
     rows = [line for line in output if line.startswith("| the big store")]
     assert rows, output
     assert rows[-1].split("|")[-2].strip() == "0", rows[-1]  # no errors
+
+
+def test_calls_counts_the_same_work_the_same_twice():
+    """bench/calls.py is the measure that does not move with the machine's load: the same
+    checkout counted twice gives the same calls per request, and each request does some."""
+    lines = run("bench/calls.py", {**os.environ, "DATABASE_URL": ""}, 300, ".", ".")
+    rows = [line.split("|")[1:-1] for line in lines if line.startswith(("| GET", "| POST"))]
+    assert len(rows) == 4, lines
+    for _, first, second in rows:
+        assert int(first) == int(second) > 1000
