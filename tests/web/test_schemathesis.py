@@ -15,13 +15,14 @@ import itertools
 
 import pytest
 import schemathesis
+from flask_jwt_extended import decode_token
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.generation import GenerationMode
 
 from db import db
-from models import User
+from models import LoginSession, User
 from security.passwords import hash_password
 from tests.conftest import PASSWORD, bearer
 
@@ -79,18 +80,43 @@ def api_schema(app):
     return schema
 
 
-def token_for(app, client, operation) -> str:
-    tokens = fresh_tokens(app, client)
-    return tokens["refresh_token" if operation.path == "/refresh" else "access_token"]
+class Fuzzer:
+    """The fuzzing account's tokens, from a new password login only when a case ended
+    their session (logged out, changed the password, deleted the account) or spends the
+    refresh token: a login before every case was 40 % of the fuzzing's time."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+        self.tokens: dict | None = None
+
+    def token_for(self, operation) -> str:
+        refresh = operation.path == "/refresh"  # a refresh token is good for one refresh
+        if refresh or not self.session_alive():
+            self.tokens = fresh_tokens(self.app, self.client)
+        return self.tokens["refresh_token" if refresh else "access_token"]
+
+    def session_alive(self) -> bool:
+        if self.tokens is None:
+            return False
+        with self.app.app_context():
+            sid = decode_token(self.tokens["access_token"])["sid"]
+            alive = db.session.get(LoginSession, sid) is not None
+            db.session.remove()
+        return alive
 
 
-def fuzz(app, client, operation, mode, checks) -> str | None:
+@pytest.fixture
+def fuzzer(app, client) -> Fuzzer:
+    return Fuzzer(app, client)
+
+
+def fuzz(fuzzer: Fuzzer, operation, mode, checks) -> str | None:
     """Run one operation's cases; schemathesis' report of what failed, or None."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @hypothesis_settings()
     def run(case):
-        headers = bearer(token_for(app, client, operation))
+        headers = bearer(fuzzer.token_for(operation))
         case.call_and_validate(headers=headers, checks=checks)
 
     try:
@@ -104,19 +130,19 @@ def fuzz(app, client, operation, mode, checks) -> str | None:
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_every_operation(app, client, api_schema, mode):
+def test_every_operation(fuzzer, api_schema, mode):
     checks = all_checks()
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 17
     failures = {}
     for operation in operations:
-        failure = fuzz(app, client, operation, mode, checks)
+        failure = fuzz(fuzzer, operation, mode, checks)
         if failure:
             failures[operation.label] = failure
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 
-def test_stateful_links(app, client, api_schema):
+def test_stateful_links(app, fuzzer, api_schema):
     """Chains of calls along the links schemathesis infers (create a store, then read,
     change and delete it and its items and tags...): use_after_free and
     ensure_resource_availability need such chains."""
@@ -132,7 +158,7 @@ def test_stateful_links(app, client, api_schema):
                 db.create_all()
 
         def get_call_kwargs(self, case):
-            return {"headers": bearer(token_for(app, client, case.operation))}
+            return {"headers": bearer(fuzzer.token_for(case.operation))}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(
