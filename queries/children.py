@@ -55,9 +55,9 @@ class Children:
         groups: defaultdict[int, list[dict]] = defaultdict(list)
         if len(ids) == 1:
             groups[ids[0]] = dicts(conn.execute(self.of_one, {"id": ids[0]}))
-            return groups
-        for row in dicts(conn.execute(self.of_many, {"ids": ids})) if ids else ():
-            groups[row.pop("parent")].append(row)  # then a child row holds its fields alone
+        elif ids:
+            for row in dicts(conn.execute(self.of_many, {"ids": ids})):
+                groups[row.pop("parent")].append(row)  # then a child row holds its fields alone
         return groups
 
     def attach(self, conn: Connection, name: str, bodies: list[dict]) -> list[dict]:
